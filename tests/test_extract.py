@@ -1,0 +1,97 @@
+"""Extraction: each format becomes sections of clauses with pages, without page furniture."""
+
+import pytest
+
+from toolkit.errors import ExtractionError
+from toolkit.extract import extract
+from toolkit.extract.text import blocks_from_text
+
+from conftest import CORPUS
+
+
+def all_text(doc):
+    return "\n".join(c.text for c in doc.clauses)
+
+
+@pytest.mark.parametrize("name", ["riverside-primary.pdf", "ashgrove-secondary.docx",
+                                  "northgate-ap.html", "brookside-juniors.txt", "elmstead-school.md"])
+def test_every_format_gives_headings_and_clauses_with_pages(name):
+    doc = extract(CORPUS / name)
+    assert doc.readable
+    assert len(doc.clauses) > 50
+    assert sum(1 for s in doc.sections if s.heading) >= 8
+    assert all(1 <= c.page <= doc.pages for c in doc.clauses)
+    # offsets point at the clause text
+    assert all(doc.text[c.start:c.end] == c.text for c in doc.clauses)
+
+
+def test_pdf_drops_running_header_and_footer_but_keeps_page_numbers_on_clauses():
+    doc = extract(CORPUS / "riverside-primary.pdf")
+    text = all_text(doc)
+    assert "Uncontrolled when printed" not in text
+    assert "Behaviour Policy Page" not in text
+    assert doc.pages > 3
+    assert max(c.page for c in doc.clauses) == doc.pages
+
+
+def test_pdf_bullets_and_tables_become_clauses():
+    doc = extract(CORPUS / "riverside-primary.pdf")
+    kinds = {c.kind for c in doc.clauses}
+    assert {"sentence", "item", "row"} <= kinds
+    assert not any("(cid:" in c.text for c in doc.clauses)
+
+
+def test_html_keeps_main_content_only():
+    doc = extract(CORPUS / "northgate-ap.html")
+    text = all_text(doc)
+    assert "cookies" not in text.lower()
+    assert "Staff login" not in text
+    assert "Skip to main content" not in text
+
+
+def test_docx_headings_come_from_styles():
+    doc = extract(CORPUS / "ashgrove-secondary.docx")
+    assert doc.sections[1].heading  # a styled heading opens a section
+    assert any(" > " in c.heading_path for c in doc.clauses)
+
+
+def test_markdown_list_items_are_not_headings():
+    blocks = blocks_from_text("# Policy\n\n## Steps\n\n1. Reminder\n2. Warning\n")
+    assert [b.kind for b in blocks] == ["heading", "heading", "item", "item"]
+
+
+def test_plain_text_numbered_headings():
+    blocks = blocks_from_text("BEHAVIOUR POLICY\n\n3. Rewards\nWe give house points.\n\n3.1 Stickers\nEvery day.")
+    assert [(b.kind, b.level) for b in blocks][:3] == [("heading", 2), ("heading", 2), ("para", 0)]
+
+
+def test_table_rows_keep_column_headers():
+    blocks = blocks_from_text("| Step | Sanction |\n|---|---|\n| 3 | After-school detention |\n")
+    assert blocks[0].text == "Step: 3 | Sanction: After-school detention"
+
+
+@pytest.mark.parametrize("name,content,reason", [
+    ("policy.pdf", b"%PDF-1.4\n garbage that is not a pdf", "not a readable PDF"),
+    ("policy.pdf", b"", "the file is empty"),
+    ("policy.docx", b"PK\x03\x04 not really a zip", "not a readable DOCX"),
+    ("policy.xls", b"whatever", "unsupported format '.xls'"),
+])
+def test_bad_files_raise_one_clear_error_naming_the_file(tmp_path, name, content, reason):
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(ExtractionError) as exc:
+        extract(path)
+    assert name in str(exc.value) and reason in str(exc.value)
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(ExtractionError, match="no such file"):
+        extract(tmp_path / "nope.pdf")
+
+
+def test_content_decides_the_format_not_the_extension(tmp_path):
+    fake = tmp_path / "policy.pdf"
+    fake.write_bytes((CORPUS / "northgate-ap.html").read_bytes())
+    doc = extract(fake)
+    assert doc.format == "html"
+    assert any("content is HTML" in w for w in doc.warnings)

@@ -1,0 +1,103 @@
+"""The matching engine on hand-written clauses (a small test checklist, not the national rules)."""
+
+import datetime as dt
+
+from toolkit.match import match_document
+
+from conftest import AS_OF, doc_from_markdown
+
+
+def judge(text, checklist, **kw):
+    kw.setdefault("as_of", AS_OF)
+    return match_document(doc_from_markdown(text), checklist, **kw)
+
+
+def test_met_needs_every_element_and_quotes_each(mini):
+    m = judge("# Policy\n\nPupils may be given an after-school detention. "
+              "Parental consent is not needed for a detention.", mini)
+    f = m.items["T-DET"]
+    assert f.status == "met"
+    assert [e.text for e in f.evidence][0] == "Pupils may be given an after-school detention."
+    assert all(e.page == 1 for e in f.evidence)
+
+
+def test_partial_names_what_was_not_found(mini):
+    f = judge("# Policy\n\nLunchtime detention lasts 20 minutes.", mini).items["T-DET"]
+    assert f.status == "partial"
+    assert f.not_found == ["consent not needed"]
+
+
+def test_if_used_item_is_na_when_the_policy_says_it_is_not_used(mini):
+    f = judge("# Policy\n\nWe do not use detention at our school.", mini).items["T-DET"]
+    assert f.status == "n/a"
+    assert "not used" in f.explanation
+
+
+def test_if_used_item_is_na_when_the_policy_is_silent(mini):
+    assert judge("# Policy\n\nWe praise good choices.", mini).items["T-DET"].status == "n/a"
+
+
+def test_missing_says_what_was_looked_for(mini):
+    f = judge("# Policy\n\nWe praise good choices.", mini).items["T-FORCE"]
+    assert f.status == "missing"
+    assert f.evidence == []
+    assert '"reasonable force"' in f.explanation
+
+
+def test_negated_statement_is_evidence_when_the_rule_expects_it(mini):
+    f = judge("# Force\n\nStaff may use reasonable force. Force is never used as a punishment.", mini).items["T-FORCE"]
+    assert f.status == "met"
+
+
+def test_item_not_applicable_to_school_type(mini):
+    f = judge("# Force\n\nStaff may use reasonable force.", mini, school_type="independent").items["T-FORCE"]
+    assert f.status == "n/a" and "independent" in f.explanation
+
+
+def test_context_from_heading_or_lead_in(mini):
+    near_miss = "# Trips\n\nThe phone numbers are handed in to the office."
+    assert judge(near_miss, mini).items["T-PHONE"].status == "missing"
+    in_section = "# Mobile phones\n\nPhones are handed in at registration."
+    assert judge(in_section, mini).items["T-PHONE"].status == "met"
+    lead_in = "# Devices\n\nMobile phone rules:\n\n- phones are handed in at the gate\n"
+    assert judge(lead_in, mini).items["T-PHONE"].status == "met"
+
+
+def test_caps_limit_met_to_partial(mini):
+    text = "# Mobile phones\n\nPhones are handed in at registration. Pupils may use their phone at lunchtime."
+    f = judge(text, mini).items["T-PHONE"]
+    assert f.status == "partial"
+    assert "limited by" in f.explanation
+
+
+def test_red_flag_fires_on_practice_but_not_on_its_denial(mini):
+    assert [f.id for f in judge("# Behaviour\n\nPupils may be sent home to calm down.", mini).red_flags] == ["T-RF"]
+    assert judge("# Behaviour\n\nWe never send pupils home to calm down.", mini).red_flags == []
+    assert judge("# Behaviour\n\nNo pupil will be sent home to cool off.", mini).red_flags == []
+
+
+def test_outdated_marker_and_exclusion(mini):
+    old = judge("# Exclusion\n\nA fixed-term exclusion may be given.", mini).outdated
+    assert [f.id for f in old] == ["T-OUT"]
+    assert old[0].evidence[0].text == "A fixed-term exclusion may be given."
+
+
+def test_stale_review_date(mini):
+    text = "# Policy\n\n| | |\n|---|---|\n| Date approved | 14 March 2023 |\n| Next review | March 2024 |\n"
+    old = judge(text, mini, as_of=dt.date(2026, 11, 1)).outdated
+    assert [f.id for f in old] == ["T-REVIEW"]
+    assert "March 2024" in old[0].explanation
+    fresh = "# Policy\n\nApproved: 1 September 2025. Next review: September 2027."
+    assert judge(fresh, mini, as_of=dt.date(2026, 11, 1)).outdated == []
+
+
+def test_matching_is_on_lemmas(mini):
+    f = judge("# Policy\n\nDetentions are given; consent is not required.", mini).items["T-DET"]
+    assert f.status == "met"
+
+
+def test_unreadable_document_is_not_evaluated_never_missing(mini):
+    doc = doc_from_markdown("# Scan\n\nx")
+    doc.readable = False
+    m = match_document(doc, mini, as_of=AS_OF)
+    assert {f.status for f in m.items.values()} == {"not-evaluated"}

@@ -1,0 +1,296 @@
+"""The `dipsample` command line: a thin layer over the library (toolkit.*)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from toolkit import __version__
+from toolkit.checklist import PHASES, SCHOOL_TYPES, available, load_checklist
+from toolkit.errors import DipsampleError
+from toolkit.store import DB_ENV, default_db_path
+
+
+class Group(click.Group):
+    """Turns library errors into one `Error: ...` line and exit 1 (re-raised with DIPSAMPLE_DEBUG)."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except DipsampleError as exc:
+            if os.environ.get("DIPSAMPLE_DEBUG"):
+                raise
+            raise click.ClickException(str(exc)) from exc
+
+
+CONTEXT = {"help_option_names": ["-h", "--help"]}
+
+
+def _date(ctx, param, value):
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"'{value}' is not a date in the form YYYY-MM-DD") from None
+
+
+def db_option(fn):
+    return click.option("--db", "db_path", type=click.Path(dir_okay=False), default=None,
+                        help=f"SQLite database (default: ${DB_ENV} or ./dipsample.db).")(fn)
+
+
+def json_option(fn):
+    return click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")(fn)
+
+
+def _emit(data) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+@click.group(cls=Group, context_settings=CONTEXT)
+@click.version_option(__version__, "--version", prog_name="dipsample")
+def cli():
+    """Dip-sample school behaviour policies against national guidance in England.
+
+    Feed in policies (PDF, Word, web page, text); get each requirement as met / partial /
+    missing with the quoted evidence and page, red flags and outdated guidance.
+
+    \b
+    Example:
+        dipsample check policies/ --as-of 2026-11-01
+        dipsample report --out reports/
+    """
+
+
+@cli.command(name="extract")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@json_option
+def extract_cmd(file: Path, as_json: bool):
+    """Show the text the tool reads from FILE: headings, clauses and pages.
+
+    \b
+    Example:
+        dipsample extract policy.pdf
+        dipsample extract policy.docx --json
+    """
+    from toolkit.extract import extract
+
+    doc = extract(file)
+    if as_json:
+        _emit(doc.to_json())
+        return
+    click.echo(f"{file.name}: {doc.format.upper()}, {doc.pages} page(s), {len(doc.clauses)} clauses")
+    for w in doc.warnings:
+        click.echo(f"warning: {w}", err=True)
+    for s in doc.sections:
+        if s.heading:
+            click.echo(f"\n{'#' * max(1, s.level)} {s.heading}  (page {s.page})")
+        for c in s.clauses:
+            click.echo(f"  p{c.page:<3} {c.id:>5}  {c.text}")
+
+
+@cli.command(name="check")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@db_option
+@click.option("--as-of", callback=_date, default=None, metavar="YYYY-MM-DD",
+              help="The dip-sample date: staleness and outdated guidance are judged at it (default: today).")
+@click.option("--checklist", "checklist_name", default="national", show_default=True,
+              help="Bundled checklist name, or a local overlay YAML file that extends it.")
+@click.option("--school-type", type=click.Choice(SCHOOL_TYPES), default=None,
+              help="Override the school type read from the policy's title block.")
+@click.option("--phase", type=click.Choice(PHASES), default=None,
+              help="Override the phase read from the policy's title block.")
+@json_option
+def check_cmd(paths, db_path, as_of, checklist_name, school_type, phase, as_json):
+    """Check policy files (or folders of them) and store the findings.
+
+    Each document is stored as soon as it is checked, so an interrupted batch keeps its finished
+    work; checking an unchanged file again reuses the stored findings. A file that cannot be read
+    is reported with its name and reason, and the batch goes on.
+
+    \b
+    Example:
+        dipsample check corpus/ --as-of 2026-11-01
+        dipsample check policy.pdf --school-type academy --phase primary --json
+    """
+    from toolkit.extract import extract
+    from toolkit.pipeline import BatchError, check_document, expand_paths, sha256_of
+    from toolkit.store import find_run, open_db, run_json, save_result
+
+    checklist = load_checklist(checklist_name)
+    as_of = as_of or dt.date.today()
+    db = open_db(db_path)
+    files = list(expand_paths(paths))
+    if not files:
+        raise click.ClickException("no policy files found (supported: .pdf .docx .html .htm .txt .md)")
+    single = len(files) == 1 and len(paths) == 1 and not paths[0].is_dir()
+    documents, errors = [], []
+    started = time.monotonic()
+    for n, path in enumerate(files, start=1):
+        try:
+            if not path.exists():
+                raise DipsampleError(f"{path}: no such file")
+            sha = sha256_of(path) if path.is_file() else ""
+            run_id = find_run(db, sha, checklist, as_of, school_type, phase) if sha else None
+            cached = run_id is not None
+            if not cached:
+                result = check_document(extract(path), checklist=checklist, as_of=as_of, sha256=sha,
+                                        school_type=school_type, phase=phase)
+                run_id = save_result(db, result, given_type=school_type, given_phase=phase)
+            data = run_json(db, run_id)
+            data["source"] = str(path)
+            documents.append(data)
+            note = " (unchanged: stored findings reused)" if cached else ""
+            status = _counts(data)
+        except Exception as exc:  # noqa: BLE001 - a bad file is reported and the batch goes on
+            if os.environ.get("DIPSAMPLE_DEBUG") and not isinstance(exc, DipsampleError):
+                raise
+            message = str(exc) if isinstance(exc, DipsampleError) else \
+                f"{path.name}: could not be processed ({type(exc).__name__}: {exc})"
+            if single:
+                raise click.ClickException(message) from exc
+            errors.append(BatchError(str(path), message))
+            click.echo(f"Error: {message}", err=True)
+            continue
+        if not single or not as_json:
+            elapsed = time.monotonic() - started
+            eta = elapsed / n * (len(files) - n)
+            click.echo(f"[{n}/{len(files)}] {path.name}: {status}{note}"
+                       + (f"  ({n / elapsed:.1f} docs/s, ETA {eta:.0f}s)" if len(files) > 1 else ""), err=True)
+    click.echo(f"checked {len(documents)} document(s), {len(errors)} failed, in {time.monotonic() - started:.1f}s; "
+               f"database: {db.conn.execute('PRAGMA database_list').fetchone()[2]}", err=True)
+    if as_json:
+        _emit({"documents": documents, "errors": [e.to_json() for e in errors]})
+    if not documents:
+        sys.exit(1)
+
+
+def _counts(data: dict) -> str:
+    from collections import Counter
+
+    c = Counter(f["status"] for f in data["items"].values())
+    if not data["readable"]:
+        return "not readable: items not evaluated"
+    return (f"{c['met']} met, {c['partial']} partial, {c['missing']} missing, {c['n/a']} n/a; "
+            f"{len(data['red_flags'])} red flag(s), {len(data['outdated'])} outdated")
+
+
+@cli.command(name="eval")
+@click.argument("labels_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--docs", "docs_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder the labels' `document` paths are relative to.")
+@click.option("--checklist", "checklist_name", default="national", show_default=True,
+              help="Bundled checklist name or overlay file.")
+@json_option
+def eval_cmd(labels_dir, docs_dir, checklist_name, as_json):
+    """Score the checker against gold labels (nothing is stored).
+
+    Each labelled document is checked with the label's school type, phase and as-of date.
+
+    \b
+    Example:
+        dipsample eval corpus/labels --docs corpus --json
+    """
+    from toolkit.evaluate import evaluate
+
+    m = evaluate(labels_dir, docs_dir, checklist=load_checklist(checklist_name))
+    if as_json:
+        _emit(m)
+        return
+    for k, v in m.items():
+        if k != "per_item":
+            click.echo(f"{k:22} {v}")
+    weakest = sorted(m["per_item"].items(), key=lambda kv: kv[1]["status_accuracy"])[:10]
+    click.echo("\nweakest items (status accuracy): " + ", ".join(f"{k} {v['status_accuracy']:.2f}" for k, v in weakest))
+
+
+@cli.command(name="report")
+@db_option
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("reports"),
+              show_default=True, help="Folder for the HTML reports.")
+def report_cmd(db_path, out_dir):
+    """Write an HTML report per checked document and an index page.
+
+    \b
+    Example:
+        dipsample report --db dipsample.db --out reports/
+    """
+    from toolkit.report import render_reports
+    from toolkit.store import open_db
+
+    path = Path(db_path or default_db_path())
+    if not path.exists():
+        raise click.ClickException(f"{path}: no such database (run `dipsample check` first)")
+    index = render_reports(open_db(path), out_dir)
+    click.echo(str(index))
+
+
+@cli.group(name="checklist", cls=Group, context_settings=CONTEXT)
+def checklist_group():
+    """List, show and validate checklists."""
+
+
+@checklist_group.command(name="list")
+@click.option("--checklist", "checklist_name", default="national", show_default=True)
+def checklist_list(checklist_name):
+    """List the items, red flags and outdated markers of a checklist.
+
+    \b
+    Example:
+        dipsample checklist list
+    """
+    cl = load_checklist(checklist_name)
+    click.echo(f"{cl.label} (effective {cl.effective}); bundled: {', '.join(available())}")
+    for x in [*cl.items, *cl.red_flags, *cl.outdated]:
+        click.echo(f"{x.id:8} {x.basis:10.10} {x.title}")
+
+
+@checklist_group.command(name="show")
+@click.argument("item_id")
+@click.option("--checklist", "checklist_name", default="national", show_default=True)
+def checklist_show(item_id, checklist_name):
+    """Show one item: requirement, basis, citation, rules and remedy.
+
+    \b
+    Example:
+        dipsample checklist show SSC-03
+    """
+    cl = load_checklist(checklist_name)
+    try:
+        x = cl.item(item_id.upper())
+    except KeyError:
+        raise click.ClickException(f"no item {item_id} in checklist {cl.label}") from None
+    import dataclasses
+
+    import yaml
+
+    data = {k: v for k, v in dataclasses.asdict(x).items() if v not in ("", [], None)}
+    click.echo(yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100))
+
+
+@checklist_group.command(name="validate")
+@click.argument("file", type=click.Path(path_type=Path))
+def checklist_validate(file):
+    """Validate a checklist folder or overlay file; prints the first problem found.
+
+    \b
+    Example:
+        dipsample checklist validate my-la-overlay.yaml
+    """
+    cl = load_checklist(file)
+    click.echo(f"ok: {cl.label}: {len(cl.items)} items, {len(cl.red_flags)} red flags, {len(cl.outdated)} outdated markers")
+
+
+def main():  # pragma: no cover
+    cli()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,81 @@
+"""Word files: headings from styles and outline levels, list paragraphs, tables; no headers/footers."""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from pathlib import Path
+
+from docx import Document as open_docx
+from docx.oxml.ns import qn
+from docx.table import Table
+from docx.text.paragraph import Paragraph
+
+from toolkit.errors import ExtractionError
+from toolkit.extract.text import table_rows
+from toolkit.segment import Block, heading_level_from_text
+
+_HEADING_STYLE = re.compile(r"^(?:heading|überschrift|titre)\s*(\d)", re.I)
+
+
+def _heading_level(par: Paragraph) -> int:
+    style = par.style.name if par.style is not None else ""
+    if style == "Title":
+        return 1
+    m = _HEADING_STYLE.match(style or "")
+    if m:
+        return int(m.group(1)) + 1
+    outline = par._p.find(f"{qn('w:pPr')}/{qn('w:outlineLvl')}")
+    if outline is not None:
+        return int(outline.get(qn("w:val"))) + 2
+    runs = [r for r in par.runs if r.text.strip()]
+    if runs and all(r.bold for r in runs) and heading_level_from_text(par.text):
+        return heading_level_from_text(par.text)
+    return 0
+
+
+def _is_list(par: Paragraph) -> bool:
+    style = par.style.name if par.style is not None else ""
+    return "List" in style or par._p.find(f"{qn('w:pPr')}/{qn('w:numPr')}") is not None
+
+
+def _page_breaks(element) -> int:
+    return len(element.findall(f".//{qn('w:lastRenderedPageBreak')}")) + len(
+        [b for b in element.findall(f".//{qn('w:br')}") if b.get(qn("w:type")) == "page"])
+
+
+def extract_docx(path: Path, data: bytes) -> tuple[list[Block], int, list[str]]:
+    try:
+        document = open_docx(io.BytesIO(data))
+    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
+        raise ExtractionError(f"{path.name}: not a readable Word file ({exc})") from exc
+    blocks: list[Block] = []
+    page = 1
+    for child in document.element.body.iterchildren():
+        if child.tag == qn("w:p"):
+            par = Paragraph(child, document)
+            text = par.text.strip()
+            if text:
+                level = _heading_level(par)
+                kind = "heading" if level else ("item" if _is_list(par) else "para")
+                blocks.append(Block(kind, text, page, level))
+            page += _page_breaks(child)
+        elif child.tag == qn("w:tbl"):
+            table = Table(child, document)
+            rows = [[cell.text.strip() for cell in row.cells] for row in table.rows]
+            rows = [_dedupe_merged(r) for r in rows]
+            blocks.extend(Block("row", r, page) for r in table_rows(rows))
+            page += _page_breaks(child)
+    warnings = []
+    if page == 1 and len(blocks) > 60:
+        warnings.append("the Word file records no page breaks: every clause is reported on page 1")
+    return blocks, page, warnings
+
+
+def _dedupe_merged(row: list[str]) -> list[str]:
+    """python-docx repeats a merged cell's text in every grid column it spans."""
+    out: list[str] = []
+    for cell in row:
+        out.append("" if out and cell == out[-1] and cell else cell)
+    return out

@@ -1,0 +1,62 @@
+"""School web pages: the main content only, headings from h1-h6, lists and tables kept."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from bs4 import BeautifulSoup, Tag
+
+from toolkit.extract.text import decode, table_rows
+from toolkit.segment import Block
+
+# Page furniture that is never policy text.
+_DROP_TAGS = ["script", "style", "noscript", "template", "nav", "header", "footer", "aside",
+              "form", "iframe", "svg", "button", "select", "input"]
+_CHROME = re.compile(r"cookie|consent|nav|menu|breadcrumb|skip|banner|sidebar|footer|header|"
+                     r"share|social|login|search-form|related", re.I)
+_BLOCKS = {"p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "table", "blockquote", "pre", "dd", "dt"}
+
+
+def _is_chrome(tag: Tag) -> bool:
+    if tag.name in ("main", "article", "body", "html"):
+        return False
+    ident = " ".join([tag.get("id") or "", *(tag.get("class") or []), tag.get("role") or ""])
+    return bool(ident.strip()) and bool(_CHROME.search(ident))
+
+
+def _text(tag: Tag) -> str:
+    return tag.get_text(" ", strip=True)
+
+
+def blocks_from_html(html: str) -> list[Block]:
+    soup = BeautifulSoup(html, "html.parser")
+    for tag in soup(_DROP_TAGS):
+        tag.decompose()
+    for tag in soup.find_all(True):
+        if not tag.decomposed and _is_chrome(tag):
+            tag.decompose()
+    root = soup.find("main") or soup.find("article") or soup.body or soup
+    blocks: list[Block] = []
+    for tag in root.find_all(True):
+        name = tag.name
+        if name in ("h1", "h2", "h3", "h4", "h5", "h6"):
+            blocks.append(Block("heading", _text(tag), level=int(name[1])))
+        elif name == "table":
+            rows = [[_text(c) for c in tr.find_all(["th", "td"])] for tr in tag.find_all("tr")]
+            blocks.extend(Block("row", r) for r in table_rows(rows))
+        elif name in ("p", "blockquote", "pre", "dd", "dt", "li", "div"):
+            if tag.find_parent("table") or tag.find(_BLOCKS | {"div", "ul", "ol"}):
+                # Text directly inside a container (e.g. <li>Lead-in<ul>...</ul></li>) still counts.
+                own = " ".join(s.strip() for s in tag.find_all(string=True, recursive=False)).strip()
+                if own and not tag.find_parent("table"):
+                    blocks.append(Block("item" if name == "li" else "para", own))
+                continue
+            text = _text(tag)
+            if text:
+                blocks.append(Block("item" if name == "li" else "para", text))
+    return blocks
+
+
+def extract_html(path: Path, data: bytes) -> tuple[list[Block], int, list[str]]:
+    return blocks_from_html(decode(data, path.name)), 1, []

@@ -1,0 +1,216 @@
+"""PDFs with pdfplumber: reading order, running headers/footers removed, headings from font size
+and weight, bullets and tables kept as clauses, two-column pages read column by column."""
+
+from __future__ import annotations
+
+import io
+import re
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from statistics import median
+
+import pdfplumber
+from pdfminer.pdfdocument import PDFPasswordIncorrect
+from pdfminer.psparser import PSException
+from pdfplumber.utils.exceptions import PdfminerException
+
+from toolkit.errors import ExtractionError
+from toolkit.extract.text import table_rows
+from toolkit.segment import Block, heading_level_from_text
+
+# Tolerances (points unless stated).
+LINE_TOLERANCE = 3.0  # words whose tops differ by less than this share a line
+MARGIN_BAND = 0.09  # top/bottom share of the page where running headers and footers live
+REPEAT_SHARE = 0.5  # a margin line on at least this share of pages is a running header/footer
+HEADING_SIZE_RATIO = 1.12  # a line this much larger than body text is a heading
+PARA_GAP_RATIO = 0.6  # a vertical gap above this share of the line height starts a paragraph
+GUTTER_MIN_SHARE = 0.3  # a two-column gutter lies in the middle 40% of the page
+_BULLETS = ("\u2022", "\u25cf", "\u25aa", "\u25e6", "-", "\u2013", "*", "\uf0b7", "\u2043")
+_PAGE_NUMBER = re.compile(r"^(page\s*)?\d+(\s*(of|/)\s*\d+)?$", re.I)
+_DIGITS = re.compile(r"\d+")
+_SCANNED_MIN_CHARS = 20
+_CID = re.compile(r"\(cid:\d+\)\s*")  # glyphs without a Unicode mapping (often bullets)
+
+
+@dataclass
+class Line:
+    text: str
+    top: float
+    bottom: float
+    x0: float
+    size: float
+    bold: bool
+    page: int
+    kind: str = "line"  # line | row (a table row already made into clause text)
+
+
+def _words_to_lines(words: list[dict], page_no: int) -> list[Line]:
+    lines: list[list[dict]] = []
+    for w in sorted(words, key=lambda w: (round(w["top"]), w["x0"])):
+        if lines and abs(lines[-1][0]["top"] - w["top"]) < LINE_TOLERANCE:
+            lines[-1].append(w)
+        else:
+            lines.append([w])
+    out = []
+    for ws in lines:
+        ws.sort(key=lambda w: w["x0"])
+        sizes = [w["size"] for w in ws]
+        bold = all(re.search(r"bold|black|heavy|-b\b|,b", w["fontname"], re.I) for w in ws)
+        text = ws[0]["text"]
+        for prev, w in zip(ws, ws[1:]):
+            # Words split only by a font change (italic, bold) touch: no space between them.
+            text += ("" if w["x0"] - prev["x1"] < w["size"] * 0.12 else " ") + w["text"]
+        text = _CID.sub(lambda m: "\u2022" if m.start() == 0 else "", text).strip()
+        out.append(Line(text, min(w["top"] for w in ws),
+                        max(w["bottom"] for w in ws), ws[0]["x0"], median(sizes), bold, page_no))
+    return out
+
+
+def _gutter(words: list[dict], width: float) -> float | None:
+    """The x of a vertical gap splitting the page's body words into two columns, if any."""
+    body = [w for w in words if w["x1"] - w["x0"] < width * 0.5]
+    if len(body) < 40:
+        return None
+    lo, hi = width * GUTTER_MIN_SHARE, width * (1 - GUTTER_MIN_SHARE)
+    best = None
+    for x in range(int(lo), int(hi), 2):
+        crossing = sum(1 for w in body if w["x0"] < x < w["x1"])
+        left = sum(1 for w in body if w["x1"] <= x)
+        right = sum(1 for w in body if w["x0"] >= x)
+        if crossing <= len(body) * 0.01 and left > len(body) * 0.2 and right > len(body) * 0.2:
+            if best is None or crossing < best[0]:
+                best = (crossing, x)
+    return float(best[1]) if best else None
+
+
+def _in_box(word: dict, box) -> bool:
+    x0, top, x1, bottom = box
+    return word["x0"] >= x0 - 1 and word["x1"] <= x1 + 1 and word["top"] >= top - 1 and word["bottom"] <= bottom + 1
+
+
+def _page_lines(page, page_no: int) -> tuple[list[Line], int]:
+    words = page.extract_words(extra_attrs=["size", "fontname"], use_text_flow=False)
+    tables = page.find_tables()
+    boxes = [t.bbox for t in tables]
+    words = [w for w in words if not any(_in_box(w, b) for b in boxes)]
+    gutter = _gutter(words, page.width)
+    columns = [words] if gutter is None else [
+        [w for w in words if w["x0"] < gutter], [w for w in words if w["x0"] >= gutter]]
+    lines: list[Line] = []
+    for col_words in columns:
+        col = _words_to_lines(col_words, page_no)
+        for table in tables:
+            x0 = table.bbox[0]
+            if gutter is not None and (x0 >= gutter) != (col_words is columns[-1]):
+                continue
+            rows = [[(c or "").replace("\n", " ").strip() for c in row] for row in table.extract()]
+            for i, text in enumerate(table_rows(rows)):
+                col.append(Line(text, table.bbox[1] + i * 0.01, table.bbox[1], x0, 0, False, page_no, "row"))
+        col.sort(key=lambda ln: ln.top)
+        lines.extend(col)
+    return lines, len(page.chars)
+
+
+def _running_lines(pages: list[list[Line]], heights: list[float]) -> set[str]:
+    """Normalised texts of lines repeated in the top/bottom margins across pages."""
+    if len(pages) < 2:
+        return set()
+    counts: Counter[str] = Counter()
+    for lines, height in zip(pages, heights):
+        seen = {_DIGITS.sub("#", ln.text.lower()) for ln in lines
+                if ln.kind == "line" and (ln.top < height * MARGIN_BAND or ln.bottom > height * (1 - MARGIN_BAND))}
+        counts.update(seen)
+    need = max(2, int(len(pages) * REPEAT_SHARE))
+    return {text for text, n in counts.items() if n >= need}
+
+
+def _is_bullet(text: str) -> bool:
+    return text.startswith(_BULLETS) or bool(re.match(r"^(\(?[a-z0-9]{1,2}[.)])\s", text))
+
+
+def _strip_bullet(text: str) -> str:
+    return re.sub(r"^(?:[\u2022\u25cf\u25aa\u25e6\-\u2013*\uf0b7\u2043]|\(?[a-z0-9]{1,2}[.)])\s*", "", text)
+
+
+def _join(prev: str, nxt: str) -> str:
+    if re.search(r"[A-Za-z]-$", prev) and nxt[:1].islower():
+        return prev[:-1] + nxt
+    return f"{prev} {nxt}"
+
+
+def _blocks(lines: list[Line], body_size: float) -> list[Block]:
+    blocks: list[Block] = []
+    heights = [ln.bottom - ln.top for ln in lines if ln.kind == "line"]
+    line_h = median(heights) if heights else 12.0
+    prev: Line | None = None
+    for ln in lines:
+        if ln.kind == "row":
+            blocks.append(Block("row", ln.text, ln.page))
+            prev = None
+            continue
+        text = ln.text.strip()
+        level = 0
+        if ln.size >= body_size * HEADING_SIZE_RATIO and len(text) < 120:
+            level = 1 if ln.size >= body_size * 1.6 else 2 if ln.size >= body_size * 1.25 else 3
+        elif ln.bold and len(text.split()) <= 14 and not text.endswith((".", ",")) and not _is_bullet(text):
+            level = heading_level_from_text(text) or 3
+        if level:
+            if blocks and blocks[-1].kind == "heading" and prev is not None and prev.size == ln.size \
+                    and ln.top - prev.bottom < line_h * PARA_GAP_RATIO and ln.page == prev.page:
+                blocks[-1].text += " " + text  # a heading wrapped over two lines
+            else:
+                blocks.append(Block("heading", text, ln.page, level))
+            prev = ln
+            continue
+        new_block = (
+            prev is None or not blocks or blocks[-1].kind in ("heading", "row")
+            or _is_bullet(text)
+            or ln.page != prev.page and prev.text.rstrip().endswith((".", ":", ";")) and ln.x0 <= prev.x0
+            or ln.page == prev.page and ln.top - prev.bottom > line_h * PARA_GAP_RATIO
+            or ln.page == prev.page and ln.top < prev.top  # next column
+        )
+        if new_block:
+            kind = "item" if _is_bullet(text) else "para"
+            blocks.append(Block(kind, _strip_bullet(text) if kind == "item" else text, ln.page))
+        else:
+            blocks[-1].text = _join(blocks[-1].text, text)
+        prev = ln
+    return blocks
+
+
+def extract_pdf(path: Path, data: bytes) -> tuple[list[Block], int, list[str]]:
+    warnings: list[str] = []
+    try:
+        pdf = pdfplumber.open(io.BytesIO(data), password="")
+        pages_lines, heights, chars = [], [], []
+        with pdf:
+            n_pages = len(pdf.pages)
+            for i, page in enumerate(pdf.pages, start=1):
+                lines, n_chars = _page_lines(page, i)
+                pages_lines.append(lines)
+                heights.append(float(page.height))
+                chars.append(n_chars)
+    except (PdfminerException, PSException, PDFPasswordIncorrect, ValueError, KeyError, TypeError) as exc:
+        cause = exc.args[0] if exc.args else exc
+        if isinstance(cause, PDFPasswordIncorrect) or "password" in repr(exc).lower() or "encrypt" in repr(exc).lower():
+            raise ExtractionError(f"{path.name}: the PDF is encrypted and needs a password") from exc
+        raise ExtractionError(f"{path.name}: not a readable PDF (corrupt or truncated)") from exc
+    if n_pages == 0:
+        raise ExtractionError(f"{path.name}: the PDF has no pages")
+    unread = [i for i, n in enumerate(chars, start=1) if n < _SCANNED_MIN_CHARS]
+    if unread:
+        warnings.append(f"page(s) {', '.join(map(str, unread))} have no text layer (scanned?): not read; needs OCR")
+    running = _running_lines(pages_lines, heights)
+    lines = []
+    for page_lines, height in zip(pages_lines, heights):
+        for ln in page_lines:
+            if ln.kind == "line":
+                norm = _DIGITS.sub("#", ln.text.lower())
+                in_margin = ln.top < height * MARGIN_BAND or ln.bottom > height * (1 - MARGIN_BAND)
+                if in_margin and (norm in running or _PAGE_NUMBER.match(ln.text.strip())):
+                    continue
+            lines.append(ln)
+    sizes = Counter(round(ln.size, 1) for ln in lines if ln.kind == "line" for _ in range(len(ln.text)))
+    body = sizes.most_common(1)[0][0] if sizes else 10.0
+    return _blocks(lines, body), n_pages, warnings

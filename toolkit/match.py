@@ -1,0 +1,318 @@
+"""Decide each checklist item for one document: rules first, then negation, hedging and context.
+
+For every clause the checklist's patterns are matched once (spaCy Matcher on lemmas, plus regex).
+A hit in a negated scope ("we do not use detention") or that only a hedge introduces is marked.
+Items then combine their elements: all found -> met, some -> partial, none -> missing, and the
+`if_used` items become n/a when the policy does not use the practice. Red flags and outdated
+markers are present when a rule fires outside a negation. Every finding keeps its evidence.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+
+from toolkit.checklist import Checklist, Item, Marker
+from toolkit.dates import find_dates, months_between
+from toolkit.document import Clause, Document
+from toolkit.nlp import get_nlp
+
+NEGATION_CUES = {"not", "n't", "never", "no", "nor", "neither", "without", "cannot", "nobody", "none"}
+SCOPE_BREAKS = {",", ";", ":", "but", "however", "although", "unless", "instead", "rather", "(", ")", "."}
+NEGATION_WINDOW = 6  # tokens before a hit that a cue can negate it from
+HEDGES = {"may", "might", "could", "can", "possibly"}
+MAX_EVIDENCE = 4
+STALE_APPROVAL_MONTHS = 24
+_REVIEW_NEXT = re.compile(r"next review|review date|review due|due for review|to be reviewed|"
+                          r"will be reviewed|review(?:ed)? (?:by|in|on or before)|renewal|date of next", re.I)
+_REVIEW_DONE = re.compile(r"approved|adopted|ratified|agreed|date of (?:this )?policy|"
+                          r"last (?:reviewed|updated)|issued|written|published|dated|effective", re.I)
+
+
+@dataclass
+class Evidence:
+    clause_id: str
+    text: str
+    page: int
+    heading_path: str = ""
+    element: str = ""
+
+    def to_json(self) -> dict:
+        return {"text": self.text, "page": self.page, "clause_id": self.clause_id,
+                "heading": self.heading_path, "element": self.element}
+
+
+@dataclass
+class Finding:
+    id: str
+    kind: str  # item | red_flag | outdated
+    status: str  # met | partial | missing | n/a | not-evaluated | present
+    confidence: float
+    evidence: list[Evidence] = field(default_factory=list)
+    explanation: str = ""
+    found: list[str] = field(default_factory=list)
+    not_found: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        out = {"status": self.status, "confidence": round(self.confidence, 2),
+               "evidence": [e.to_json() for e in self.evidence], "explanation": self.explanation}
+        if self.kind == "item":
+            out["found"], out["not_found"] = self.found, self.not_found
+        else:
+            out = {"id": self.id, **out}
+            del out["status"]
+        return out
+
+
+@dataclass
+class Match:
+    items: dict[str, Finding]
+    red_flags: list[Finding]
+    outdated: list[Finding]
+
+
+@dataclass
+class _Hit:
+    negated: bool
+    hedged: bool
+
+
+class _Index:
+    """Which pattern keys hit which clauses (and the headings above them)."""
+
+    def __init__(self, document: Document, checklist: Checklist):
+        self.clauses: list[Clause] = document.clauses
+        ps = checklist.patterns()
+        nlp = get_nlp()
+        paths = sorted({c.heading_path for c in self.clauses})
+        texts = [c.text for c in self.clauses] + paths
+        self.hits: list[dict[str, _Hit]] = []
+        for doc in nlp.pipe(texts, batch_size=256):
+            found: dict[str, _Hit] = {}
+            for key, start, end in ps.find(doc):
+                hit = _Hit(_negated(doc, start, end), _hedged(doc, start))
+                old = found.get(key)
+                # A clause counts as affirming a key if any of its hits is not negated.
+                if old is None or (old.negated and not hit.negated):
+                    found[key] = hit
+            self.hits.append(found)
+        n = len(self.clauses)
+        self.heading_hits = dict(zip(paths, self.hits[n:]))
+        self.hits = self.hits[:n]
+        self.lead_in = self._lead_ins()
+
+    def _lead_ins(self) -> list[int | None]:
+        out: list[int | None] = []
+        last_sentence: int | None = None
+        for i, c in enumerate(self.clauses):
+            if i and c.heading_path != self.clauses[i - 1].heading_path:
+                last_sentence = None
+            out.append(last_sentence if c.kind in ("item", "row") else None)
+            if c.kind == "sentence":
+                last_sentence = i
+        return out
+
+    def keys_at(self, i: int, *, affirmed: bool) -> set[str]:
+        return {k for k, h in self.hits[i].items() if not (affirmed and h.negated)}
+
+    def context_keys(self, i: int) -> set[str]:
+        keys = set(self.hits[i]) | set(self.heading_hits.get(self.clauses[i].heading_path, {}))
+        lead = self.lead_in[i]
+        if lead is not None:
+            keys |= set(self.hits[lead])
+        return keys
+
+
+def _negated(doc, start: int, end: int) -> bool:
+    """A negation cue governs the hit: shortly before it in the same clause, or right after it
+    ("detention is not used")."""
+    for tok in reversed(doc[max(0, start - NEGATION_WINDOW):start]):
+        if tok.lower_ in SCOPE_BREAKS:
+            break
+        if tok.lower_ in NEGATION_CUES or tok.norm_ in NEGATION_CUES:
+            return True
+    after = [t.lower_ for t in doc[end:end + 4]]
+    for i, word in enumerate(after):
+        if word in SCOPE_BREAKS:
+            break
+        if word in ("not", "never", "n't") and all(w in ("is", "are", "be", "will", "was", "were", "do", "does", "should", "must", "can", "may", "would")
+                                                   for w in after[:i]):
+            return True
+    return False
+
+
+def _hedged(doc, start: int) -> bool:
+    sent_start = 0
+    return any(t.lower_ in HEDGES for t in doc[sent_start:start])
+
+
+def _keys(ps, entry) -> list[str]:
+    return [ps.add(p) for p in (entry if isinstance(entry, list) else [entry])]
+
+
+class _Matcher:
+    def __init__(self, document: Document, checklist: Checklist):
+        self.ps = checklist.patterns()
+        self.index = _Index(document, checklist)
+        self.clauses = self.index.clauses
+
+    def clauses_for(self, entries: list, *, context: list = (), negation: str = "allow",
+                    exclude: list = ()) -> list[int]:
+        """Clauses where an entry (all its patterns) hits, within context, outside exclusions."""
+        compiled = [_keys(self.ps, e) for e in entries]
+        ctx = {k for e in context for k in _keys(self.ps, e)}
+        excl = [_keys(self.ps, e) for e in exclude]
+        out = []
+        for i in range(len(self.clauses)):
+            present = self.index.keys_at(i, affirmed=(negation == "reject"))
+            if not any(all(k in present for k in keys) for keys in compiled):
+                continue
+            if ctx and not (ctx & self.index.context_keys(i)):
+                continue
+            every = set(self.index.hits[i])
+            if any(all(k in every for k in keys) for keys in excl):
+                continue
+            out.append(i)
+        return out
+
+    def evidence(self, idxs: list[int], element: str = "") -> list[Evidence]:
+        return [Evidence(self.clauses[i].id, self.clauses[i].text, self.clauses[i].page,
+                         self.clauses[i].heading_path, element) for i in idxs]
+
+    def in_section(self, i: int, sections: list) -> bool:
+        keys = {k for e in sections for k in _keys(self.ps, e)}
+        return bool(keys & set(self.index.heading_hits.get(self.clauses[i].heading_path, {})))
+
+
+def _describe(entries: list, limit: int = 4) -> str:
+    shown = [" + ".join(e) if isinstance(e, list) else e for e in entries[:limit]]
+    return "; ".join(f'"{s}"' for s in shown) + (" ..." if len(entries) > limit else "")
+
+
+def judge_item(m: _Matcher, item: Item, *, school_type: str | None, phase: str | None) -> Finding:
+    f = Finding(item.id, "item", "missing", 0.0)
+    if school_type and school_type not in item.applies:
+        f.status, f.confidence = "n/a", 1.0
+        f.explanation = f"applies to {', '.join(item.applies)} schools only; this school is {school_type}"
+        return f
+    if phase and phase not in item.phases:
+        f.status, f.confidence = "n/a", 1.0
+        f.explanation = f"applies to {', '.join(item.phases)} phases only; this school is {phase}"
+        return f
+    per_element = []
+    for el in item.elements:
+        idxs = m.clauses_for(el.any, context=el.context, negation=el.negation)
+        per_element.append(idxs)
+    found = [el.name for el, idxs in zip(item.elements, per_element) if idxs]
+    f.found = found
+    f.not_found = [el.name for el, idxs in zip(item.elements, per_element) if not idxs]
+
+    if item.if_used:
+        used = m.clauses_for(item.used, negation="reject") if item.used else []
+        not_used = m.clauses_for(item.not_used) if item.not_used else []
+        if not used and not any(per_element):
+            f.status, f.confidence = "n/a", 0.8 if not_used else 0.7
+            f.evidence = m.evidence(not_used[:2])
+            f.explanation = ("the policy says the practice is not used" if not_used else
+                             f"the policy does not say it uses this practice (looked for {_describe(item.used)})")
+            return f
+
+    need_met = item.met or len(item.elements)
+    k = len(found)
+    if k >= need_met:
+        f.status = "met"
+    elif k >= item.partial:
+        f.status = "partial"
+    caps = m.clauses_for(item.caps, negation="reject") if item.caps else []
+    if f.status == "met" and caps:
+        f.status = "partial"
+    evidence_idx: list[tuple[int, str]] = []
+    for el, idxs in zip(item.elements, per_element):
+        ranked = sorted(idxs, key=lambda i: (not m.in_section(i, item.sections), i))
+        evidence_idx += [(i, el.name) for i in ranked[:2]]
+    seen: set[int] = set()
+    for i, name in evidence_idx + [(i, "limit") for i in caps[:1]]:
+        if i not in seen and len(f.evidence) < MAX_EVIDENCE:
+            seen.add(i)
+            f.evidence += m.evidence([i], name)
+
+    if f.status == "missing":
+        f.confidence = 0.85
+        f.explanation = "not found; looked for " + " | ".join(
+            f"{el.name}: {_describe(el.any)}" for el in item.elements)
+        return f
+    in_section = any(m.in_section(i, item.sections) for i, _ in evidence_idx) if item.sections else True
+    support = len({i for i, _ in evidence_idx})
+    base = 0.75 if f.status == "met" else 0.6
+    f.confidence = min(0.97, base + (0.1 if in_section else -0.1) + min(0.1, 0.03 * (support - 1)))
+    parts = [f"found: {', '.join(found)}"]
+    if f.not_found:
+        parts.append(f"not found: {', '.join(f.not_found)}")
+    if caps:
+        parts.append("limited by: " + m.clauses[caps[0]].text[:120])
+    f.explanation = "; ".join(parts)
+    return f
+
+
+def judge_marker(m: _Matcher, marker: Marker, *, as_of: dt.date) -> Finding | None:
+    if marker.active_from and as_of < marker.active_from:
+        return None
+    if marker.check == "review_date":
+        return _review_date(m, marker, as_of)
+    idxs = m.clauses_for(marker.any, context=marker.context, negation=marker.negation, exclude=marker.exclude)
+    if not idxs:
+        return None
+    f = Finding(marker.id, marker.kind, "present", min(0.9, 0.6 + 0.1 * len(idxs)), m.evidence(idxs[:MAX_EVIDENCE]))
+    f.explanation = f"{marker.title}" + (f"; current: {marker.replaced_by}" if marker.replaced_by else "")
+    return f
+
+
+def review_dates(clauses: list[Clause]) -> tuple[list[tuple[dt.date, Clause]], list[tuple[dt.date, Clause]]]:
+    """(approval dates, next-review dates) stated in the policy, each with its clause."""
+    approved, review = [], []
+    for c in clauses:
+        for cell in c.text.split(" | "):
+            for d, start, _ in find_dates(cell):
+                before = cell[:start]
+                nxt, done = list(_REVIEW_NEXT.finditer(before)), list(_REVIEW_DONE.finditer(before))
+                last_next = nxt[-1].end() if nxt else -1
+                last_done = done[-1].end() if done else -1
+                if last_next < 0 and last_done < 0:
+                    continue
+                (review if last_next > last_done else approved).append((d, c))
+    return approved, review
+
+
+def _review_date(m: _Matcher, marker: Marker, as_of: dt.date) -> Finding | None:
+    approved, review = review_dates(m.clauses)
+    reasons, ev = [], []
+    if review:
+        d, c = max(review, key=lambda x: x[0])
+        if d < as_of:
+            reasons.append(f"next review date {d:%d %B %Y} is before {as_of:%d %B %Y}")
+            ev.append(c)
+    if approved:
+        d, c = max(approved, key=lambda x: x[0])
+        if months_between(d, as_of) > STALE_APPROVAL_MONTHS:
+            reasons.append(f"approved {d:%d %B %Y}, more than {STALE_APPROVAL_MONTHS} months before {as_of:%d %B %Y}")
+            ev.append(c)
+    if not reasons:
+        return None
+    uniq = list({c.id: c for c in ev}.values())
+    return Finding(marker.id, marker.kind, "present", 0.9,
+                   [Evidence(c.id, c.text, c.page, c.heading_path) for c in uniq], "; ".join(reasons))
+
+
+def match_document(document: Document, checklist: Checklist, *, as_of: dt.date,
+                   school_type: str | None = None, phase: str | None = None) -> Match:
+    if not document.readable:
+        items = {it.id: Finding(it.id, "item", "not-evaluated", 0.0,
+                                explanation="the document could not be read: " + "; ".join(document.warnings))
+                 for it in checklist.items}
+        return Match(items, [], [])
+    m = _Matcher(document, checklist)
+    items = {it.id: judge_item(m, it, school_type=school_type, phase=phase) for it in checklist.items}
+    flags = [f for mk in checklist.red_flags if (f := judge_marker(m, mk, as_of=as_of))]
+    old = [f for mk in checklist.outdated if (f := judge_marker(m, mk, as_of=as_of))]
+    return Match(items, flags, old)

@@ -1,0 +1,44 @@
+"""The one spaCy pipeline the project uses: blank English, sentencizer, lookup lemmas.
+
+No trained pipeline is loaded and nothing is downloaded: lemmas come from the lookup table that
+`spacy-lookups-data` ships. Each token's NORM is set to the lower-cased lemma, so rules match
+"searched", "Searches" and "search" alike.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import spacy
+from spacy.language import Language
+from spacy.lookups import load_lookups
+
+
+@lru_cache(maxsize=1)
+def _lemma_table():
+    return load_lookups("en", ["lemma_lookup"]).get_table("lemma_lookup")
+
+
+def lemma(word: str) -> str:
+    """The lower-cased lookup lemma of one word ("Pupils" -> "pupil")."""
+    low = word.lower()
+    return _lemma_table().get(low, low)
+
+
+@Language.component("lemma_norm")
+def lemma_norm(doc):
+    table = _lemma_table()
+    for token in doc:
+        low = token.lower_
+        lem = table.get(low, low)
+        token.lemma_ = lem
+        token.norm_ = lem
+    return doc
+
+
+@lru_cache(maxsize=1)
+def get_nlp() -> Language:
+    nlp = spacy.blank("en")
+    nlp.add_pipe("sentencizer")
+    nlp.add_pipe("lemma_norm")
+    return nlp

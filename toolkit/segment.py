@@ -1,0 +1,88 @@
+"""Turn extracted blocks (headings, paragraphs, list items, table rows) into sections and clauses."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from toolkit.document import Clause, Document, Section
+from toolkit.nlp import get_nlp
+
+# A clause longer than this many characters is split at sentence boundaries.
+MAX_CLAUSE_CHARS = 600
+_SPACE = re.compile(r"\s+")
+
+
+@dataclass
+class Block:
+    kind: str  # heading | para | item | row
+    text: str
+    page: int = 1
+    level: int = 0  # heading level (1 = title)
+
+
+def clean(text: str) -> str:
+    text = text.replace("\u00ad", "").replace("\ufb01", "fi").replace("\ufb02", "fl")
+    text = text.replace("\u2019", "'").replace("\u2018", "'").replace("\u201c", '"').replace("\u201d", '"')
+    return _SPACE.sub(" ", text).strip()
+
+
+def split_sentences(texts: list[str]) -> list[list[str]]:
+    """Sentences of each text, using the project's spaCy sentencizer."""
+    out = []
+    for doc in get_nlp().pipe(texts):
+        out.append([s.text.strip() for s in doc.sents if s.text.strip()])
+    return out
+
+
+def build_document(blocks: list[Block], *, source: str, fmt: str, pages: int,
+                   warnings: list[str] | None = None) -> Document:
+    """Group blocks under headings and split paragraphs into sentence clauses."""
+    doc = Document(source=source, format=fmt, pages=pages, warnings=list(warnings or []))
+    blocks = [Block(b.kind, clean(b.text), b.page, b.level) for b in blocks]
+    blocks = [b for b in blocks if b.text]
+    paras = [b.text for b in blocks if b.kind != "heading"]
+    sentences = iter(split_sentences(paras))
+
+    path: list[tuple[int, str]] = []
+    section = Section(heading="", level=0, page=blocks[0].page if blocks else 1)
+    doc.sections.append(section)
+    parts: list[str] = []
+    offset = 0
+    for block in blocks:
+        if block.kind == "heading":
+            path = [p for p in path if p[0] < block.level] + [(block.level, block.text)]
+            section = Section(heading=block.text, level=block.level, page=block.page)
+            doc.sections.append(section)
+            continue
+        sents = next(sentences)
+        pieces = sents if (block.kind == "para" or len(block.text) > MAX_CLAUSE_CHARS) else [block.text]
+        heading_path = " > ".join(t for _, t in path)
+        for piece in pieces:
+            clause = Clause(id=f"c{len(doc.clauses) + 1}", text=piece, page=block.page,
+                            start=offset, end=offset + len(piece), heading_path=heading_path,
+                            kind={"para": "sentence"}.get(block.kind, block.kind))
+            section.clauses.append(clause)
+            parts.append(piece)
+            offset += len(piece) + 1
+    doc.text = "\n".join(parts)
+    doc.sections = [s for s in doc.sections if s.clauses or s.heading]
+    return doc
+
+
+def heading_level_from_text(line: str) -> int:
+    """Level of a numbered plain-text heading ("3." -> 2, "3.2" -> 3); 0 if it is not one."""
+    s = line.strip()
+    if not s or len(s) > 90 or s.endswith((".", ",", ";", ":")) and not s.endswith(".)"):
+        return 0
+    words = s.split()
+    if len(words) > 12:
+        return 0
+    m = re.match(r"^(\d+(?:\.\d+)*)\.?\s+[A-Z]", s)
+    if m:
+        return 1 + m.group(1).count(".") + 1
+    if re.match(r"^(appendix|part|section)\s+\w+", s, re.I):
+        return 2
+    if s.isupper() and len(words) <= 8 and any(ch.isalpha() for ch in s):
+        return 2
+    return 0

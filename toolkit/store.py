@@ -1,0 +1,201 @@
+"""SQLite storage through sqlite-utils: documents, clauses (FTS5), checklist items, runs, findings,
+evidence. The schema is versioned by small migration functions; each document is stored in one
+transaction, and checking the same file with the same checklist and settings adds no rows."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from pathlib import Path
+from typing import Callable
+
+import sqlite_utils
+
+from toolkit import __version__
+from toolkit.checklist import Checklist
+from toolkit.pipeline import CheckResult
+
+DEFAULT_DB = "dipsample.db"
+DB_ENV = "DIPSAMPLE_DB"
+BUSY_TIMEOUT_MS = 30_000
+
+MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = []
+
+
+def migration(fn: Callable[[sqlite_utils.Database], None]):
+    MIGRATIONS.append((fn.__name__, fn))
+    return fn
+
+
+@migration
+def m001_initial(db: sqlite_utils.Database) -> None:
+    db["documents"].create({
+        "id": int, "sha256": str, "source": str, "format": str, "pages": int, "readable": int,
+        "warnings": str, "extracted_at": str, "school_type": str, "phase": str,
+    }, pk="id", not_null={"sha256", "source"})
+    db["documents"].create_index(["sha256"], unique=True)
+    db["clauses"].create({
+        "document_id": int, "clause_id": str, "seq": int, "text": str, "page": int,
+        "heading_path": str, "kind": str, "start": int, "end": int,
+    }, pk=("document_id", "clause_id"), foreign_keys=[("document_id", "documents", "id")])
+    db["clauses"].enable_fts(["text", "heading_path"], create_triggers=True, tokenize="porter")
+    db["checklist_items"].create({
+        "checklist": str, "version": str, "id": str, "kind": str, "title": str, "area": str,
+        "basis": str, "citation": str, "requirement": str, "remedy": str, "replaced_by": str,
+    }, pk=("checklist", "version", "id"))
+    db["runs"].create({
+        "id": int, "document_id": int, "tool_version": str, "checklist": str, "checklist_name": str,
+        "checklist_version": str, "as_of": str, "given_type": str, "given_phase": str,
+        "school_type": str, "phase": str, "profile_from": str, "created_at": str,
+    }, pk="id", foreign_keys=[("document_id", "documents", "id")])
+    db["runs"].create_index(["document_id", "checklist", "as_of", "given_type", "given_phase", "tool_version"],
+                            unique=True)
+    db["findings"].create({
+        "id": int, "run_id": int, "item_id": str, "kind": str, "status": str, "confidence": float,
+        "explanation": str, "found": str, "not_found": str,
+    }, pk="id", foreign_keys=[("run_id", "runs", "id")])
+    db["findings"].create_index(["run_id", "item_id"], unique=True)
+    db["evidence"].create({
+        "id": int, "finding_id": int, "rank": int, "clause_id": str, "text": str, "page": int,
+        "heading_path": str, "element": str,
+    }, pk="id", foreign_keys=[("finding_id", "findings", "id")])
+    db["evidence"].create_index(["finding_id"])
+
+
+def default_db_path() -> Path:
+    return Path(os.environ.get(DB_ENV) or DEFAULT_DB)
+
+
+def open_db(path: str | Path | None = None) -> sqlite_utils.Database:
+    """Open (creating and migrating) the database; WAL mode so readers never block a batch."""
+    path = Path(path or default_db_path())
+    if path.parent and not path.parent.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+    db = sqlite_utils.Database(path)
+    db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    db.enable_wal()
+    db.execute("PRAGMA foreign_keys = ON")
+    migrate(db)
+    return db
+
+
+def migrate(db: sqlite_utils.Database) -> list[str]:
+    if "_migrations" not in db.table_names():
+        db["_migrations"].create({"name": str, "applied_at": str}, pk="name")
+    done = {r["name"] for r in db["_migrations"].rows}
+    applied = []
+    for name, fn in MIGRATIONS:
+        if name in done:
+            continue
+        with db.conn:
+            fn(db)
+            db["_migrations"].insert({"name": name, "applied_at": _now()})
+        applied.append(name)
+    return applied
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def _run_key(document_id: int, checklist: Checklist, as_of: dt.date, given_type, given_phase) -> dict:
+    return {"document_id": document_id, "checklist": checklist.fingerprint, "as_of": as_of.isoformat(),
+            "given_type": given_type or "", "given_phase": given_phase or "", "tool_version": __version__}
+
+
+def find_run(db, sha256: str, checklist: Checklist, as_of: dt.date, given_type=None, given_phase=None) -> int | None:
+    """The stored run for this file content and these settings, if it was checked before."""
+    doc = next(db["documents"].rows_where("sha256 = ?", [sha256]), None)
+    if doc is None:
+        return None
+    key = _run_key(doc["id"], checklist, as_of, given_type, given_phase)
+    where = " and ".join(f"{k} = ?" for k in key)
+    run = next(db["runs"].rows_where(where, list(key.values())), None)
+    return run["id"] if run else None
+
+
+def save_result(db, result: CheckResult, *, given_type=None, given_phase=None) -> int:
+    """Store one checked document in a single transaction; returns the run id (existing if unchanged)."""
+    existing = find_run(db, result.sha256, result.checklist, result.as_of, given_type, given_phase)
+    if existing:
+        return existing
+    doc, cl = result.document, result.checklist
+    with db.conn:
+        row = next(db["documents"].rows_where("sha256 = ?", [result.sha256]), None)
+        if row is None:
+            document_id = db["documents"].insert({
+                "sha256": result.sha256, "source": result.source, "format": doc.format, "pages": doc.pages,
+                "readable": int(doc.readable), "warnings": json.dumps(doc.warnings), "extracted_at": _now(),
+                "school_type": result.school_type, "phase": result.phase,
+            }).last_pk
+            db["clauses"].insert_all(({
+                "document_id": document_id, "clause_id": c.id, "seq": n, "text": c.text, "page": c.page,
+                "heading_path": c.heading_path, "kind": c.kind, "start": c.start, "end": c.end,
+            } for n, c in enumerate(doc.clauses)), batch_size=500)
+        else:
+            document_id = row["id"]
+        _save_checklist(db, cl)
+        run_id = db["runs"].insert({
+            **_run_key(document_id, cl, result.as_of, given_type, given_phase),
+            "checklist_name": cl.name, "checklist_version": cl.version, "school_type": result.school_type,
+            "phase": result.phase, "profile_from": result.profile_from, "created_at": _now(),
+        }).last_pk
+        findings = [*result.match.items.values(), *result.match.red_flags, *result.match.outdated]
+        for f in findings:
+            fid = db["findings"].insert({
+                "run_id": run_id, "item_id": f.id, "kind": f.kind, "status": f.status,
+                "confidence": round(f.confidence, 3), "explanation": f.explanation,
+                "found": json.dumps(f.found), "not_found": json.dumps(f.not_found),
+            }).last_pk
+            db["evidence"].insert_all({
+                "finding_id": fid, "rank": n, "clause_id": e.clause_id, "text": e.text, "page": e.page,
+                "heading_path": e.heading_path, "element": e.element,
+            } for n, e in enumerate(f.evidence))
+    return run_id
+
+
+def _save_checklist(db, cl: Checklist) -> None:
+    rows = []
+    for x in [*cl.items, *cl.red_flags, *cl.outdated]:
+        rows.append({
+            "checklist": cl.fingerprint, "version": cl.version, "id": x.id,
+            "kind": getattr(x, "kind", "item"), "title": x.title, "area": getattr(x, "area", x.id.split("-")[0]),
+            "basis": x.basis, "citation": getattr(x, "citation", ""), "requirement": getattr(x, "requirement", ""),
+            "remedy": x.remedy, "replaced_by": getattr(x, "replaced_by", ""),
+        })
+    db["checklist_items"].insert_all(rows, ignore=True)
+
+
+def run_json(db, run_id: int) -> dict:
+    """One stored run in the SPEC `check --json` document shape."""
+    run = db["runs"].get(run_id)
+    doc = db["documents"].get(run["document_id"])
+    evidence: dict[int, list] = {}
+    for e in db.query("select e.* from evidence e join findings f on f.id = e.finding_id "
+                      "where f.run_id = ? order by e.finding_id, e.rank", [run_id]):
+        evidence.setdefault(e["finding_id"], []).append(
+            {"text": e["text"], "page": e["page"], "clause_id": e["clause_id"],
+             "heading": e["heading_path"], "element": e["element"]})
+    items, flags, old = {}, [], []
+    for f in db.query("select * from findings where run_id = ? order by id", [run_id]):
+        body = {"status": f["status"], "confidence": f["confidence"], "evidence": evidence.get(f["id"], []),
+                "explanation": f["explanation"]}
+        if f["kind"] == "item":
+            items[f["item_id"]] = {**body, "found": json.loads(f["found"]), "not_found": json.loads(f["not_found"])}
+        else:
+            body = {"id": f["item_id"], "confidence": f["confidence"], "evidence": body["evidence"],
+                    "explanation": f["explanation"]}
+            (flags if f["kind"] == "red_flag" else old).append(body)
+    return {
+        "source": doc["source"], "sha256": doc["sha256"], "format": doc["format"], "pages": doc["pages"],
+        "checklist": run["checklist"], "as_of": run["as_of"], "school_type": run["school_type"],
+        "phase": run["phase"], "readable": bool(doc["readable"]), "warnings": json.loads(doc["warnings"]),
+        "run_id": run_id, "items": items, "red_flags": flags, "outdated": old,
+    }
+
+
+def latest_runs(db) -> list[int]:
+    """The newest run of each document."""
+    return [r["id"] for r in db.query(
+        "select max(id) as id from runs group by document_id order by document_id")]
