@@ -26,8 +26,10 @@ STATUS_ORDER = ["missing", "partial", "met", "n/a", "not-evaluated"]
 def environment(extra_templates: Path | None = None) -> Environment:
     loaders = [FileSystemLoader(str(extra_templates))] if extra_templates else []
     loaders.append(FileSystemLoader(str(templates_dir())))
-    return Environment(loader=ChoiceLoader(loaders), autoescape=select_autoescape(["html"]),
-                       trim_blocks=True, lstrip_blocks=True)
+    env = Environment(loader=ChoiceLoader(loaders), autoescape=select_autoescape(["html"]),
+                      trim_blocks=True, lstrip_blocks=True)
+    env.filters["section"] = lambda path: " > ".join(path.split(" > ")[-2:])
+    return env
 
 
 def slug(source: str) -> str:
@@ -49,12 +51,20 @@ def document_view(db, run_id: int) -> dict:
             m = meta.get(f["id"], {})
             f.update(title=m.get("title", f["id"]), remedy=m.get("remedy", ""),
                      replaced_by=m.get("replaced_by", ""), basis=m.get("basis", ""))
+    order = list(AREA_NAMES)
+    areas = {a: sorted(items, key=lambda i: _item_key(i["id"]))
+             for a, items in sorted(areas.items(), key=lambda kv: (order.index(kv[0]) if kv[0] in order else 99, kv[0]))}
     counts = Counter(f["status"] for f in data["items"].values())
     statutory_gaps = [i for a in areas.values() for i in a
                       if i["basis"] == "statutory" and i["status"] in ("missing", "partial")]
     return {**data, "slug": slug(data["source"]), "name": Path(data["source"]).name,
             "areas": [(a, AREA_NAMES.get(a, a), items) for a, items in areas.items()],
             "counts": {s: counts.get(s, 0) for s in STATUS_ORDER}, "statutory_gaps": statutory_gaps}
+
+
+def _item_key(item_id: str):
+    prefix, _, num = item_id.rpartition("-")
+    return (prefix, int(num) if num.isdigit() else 0, item_id)
 
 
 def render_reports(db, out_dir: str | Path, *, extra_templates: Path | None = None) -> Path:
