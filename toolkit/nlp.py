@@ -19,6 +19,13 @@ def _lemma_table():
     return load_lookups("en", ["lemma_lookup"]).get_table("lemma_lookup")
 
 
+@lru_cache(maxsize=1)
+def vocabulary() -> frozenset[str]:
+    """Known English word forms (the lookup table's forms and lemmas): a dictionary for repairs."""
+    table = _lemma_table()
+    return frozenset(table.keys()) | frozenset(table.values())
+
+
 def lemma(word: str) -> str:
     """The lower-cased lookup lemma of one word ("Pupils" -> "pupil")."""
     low = word.lower()

@@ -84,6 +84,14 @@ def _gutter(words: list[dict], width: float) -> float | None:
     return float(best[1]) if best else None
 
 
+def _cell(text: str | None) -> str:
+    lines = [ln.strip() for ln in (text or "").split("\n") if ln.strip()]
+    out = lines[0] if lines else ""
+    for ln in lines[1:]:
+        out = _join(out, ln)
+    return out
+
+
 def _in_box(word: dict, box) -> bool:
     x0, top, x1, bottom = box
     return word["x0"] >= x0 - 1 and word["x1"] <= x1 + 1 and word["top"] >= top - 1 and word["bottom"] <= bottom + 1
@@ -104,7 +112,7 @@ def _page_lines(page, page_no: int) -> tuple[list[Line], int]:
             x0 = table.bbox[0]
             if gutter is not None and (x0 >= gutter) != (col_words is columns[-1]):
                 continue
-            rows = [[(c or "").replace("\n", " ").strip() for c in row] for row in table.extract()]
+            rows = [[_cell(c) for c in row] for row in table.extract()]
             for i, text in enumerate(table_rows(rows)):
                 col.append(Line(text, table.bbox[1] + i * 0.01, table.bbox[1], x0, 0, False, page_no, "row"))
         col.sort(key=lambda ln: ln.top)
@@ -134,9 +142,22 @@ def _strip_bullet(text: str) -> str:
 
 
 def _join(prev: str, nxt: str) -> str:
-    if re.search(r"[A-Za-z]-$", prev) and nxt[:1].islower():
-        return prev[:-1] + nxt
+    """Join two lines of one paragraph, repairing a word hyphenated across the line break:
+    "behav-" + "iour" -> "behaviour", but "e-" + "cigarettes" keeps its hyphen."""
+    m = re.search(r"([A-Za-z]+)-$", prev)
+    if m and nxt[:1].islower():
+        first = re.match(r"[a-z]+", nxt).group(0)
+        whole = (m.group(1) + first).lower()
+        if whole in _words():
+            return prev[:-1] + nxt
+        return prev + nxt
     return f"{prev} {nxt}"
+
+
+def _words():
+    from toolkit.nlp import vocabulary
+
+    return vocabulary()
 
 
 def _blocks(lines: list[Line], body_size: float) -> list[Block]:
