@@ -10,8 +10,11 @@ Needs the dev extra (reportlab) for PDFs. The Markdown stays the true text for m
 
 from __future__ import annotations
 
+import datetime as dt
 import html
+import io
 import re
+import zipfile
 import sys
 from pathlib import Path
 
@@ -160,7 +163,22 @@ def render_docx(blocks, out: Path) -> None:
         if words > 450:  # a page break where Word would have put one, so clauses carry pages
             doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
             words = 0
-    doc.save(out)
+    fixed = dt.datetime(2026, 1, 1)
+    doc.core_properties.created = doc.core_properties.modified = fixed
+    doc.core_properties.last_printed = fixed
+    buf = io.BytesIO()
+    doc.save(buf)
+    _deterministic_zip(buf.getvalue(), out)
+
+
+def _deterministic_zip(data: bytes, out: Path) -> None:
+    """Rewrite a zip with fixed timestamps so re-rendering an unchanged source changes no bytes."""
+    src = zipfile.ZipFile(io.BytesIO(data))
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            fixed = zipfile.ZipInfo(info.filename, date_time=(2026, 1, 1, 0, 0, 0))
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            dst.writestr(fixed, src.read(info.filename))
 
 
 def render_pdf(blocks, out: Path) -> None:
@@ -213,7 +231,7 @@ def render_pdf(blocks, out: Path) -> None:
         canvas.restoreState()
 
     SimpleDocTemplate(str(out), pagesize=A4, topMargin=22 * mm, bottomMargin=20 * mm,
-                      leftMargin=20 * mm, rightMargin=20 * mm, title=title).build(
+                      leftMargin=20 * mm, rightMargin=20 * mm, title=title, invariant=1).build(
         story, onFirstPage=furniture, onLaterPages=furniture)
 
 
