@@ -6,7 +6,7 @@ from toolkit.errors import ExtractionError
 from toolkit.extract import extract
 from toolkit.extract.text import blocks_from_text
 
-from conftest import CORPUS
+from conftest import AS_OF, CORPUS
 
 
 def all_text(doc):
@@ -95,3 +95,64 @@ def test_content_decides_the_format_not_the_extension(tmp_path):
     doc = extract(fake)
     assert doc.format == "html"
     assert any("content is HTML" in w for w in doc.warnings)
+
+
+# --- scanned, encrypted and Word tracked changes --------------------------------------------
+
+from pdfs import make_pdf  # noqa: E402
+
+from toolkit.extract import ocr  # noqa: E402
+from toolkit.match import match_document  # noqa: E402
+
+PAGE_1 = ["Behaviour Policy", "Pupils may be given a lunchtime detention.", "Parents are told the same day."]
+PAGE_2 = ["Searching pupils", "Only the headteacher may search a pupil.", "Knives and weapons are banned."]
+
+
+def test_encrypted_pdf_with_a_password_is_a_clear_error(tmp_path):
+    path = make_pdf(tmp_path / "locked.pdf", [PAGE_1], encrypt="s3cret")
+    with pytest.raises(ExtractionError, match="locked.pdf: the PDF is encrypted and needs a password"):
+        extract(path)
+
+
+def test_scanned_pdf_without_ocr_is_not_readable_and_never_missing(tmp_path, monkeypatch, mini):
+    monkeypatch.setenv(ocr.OCR_ENV, "1")
+    doc = extract(make_pdf(tmp_path / "scan.pdf", [PAGE_1, PAGE_2], scanned={0, 1}))
+    assert not doc.readable
+    assert any("needs OCR" in w for w in doc.warnings)
+    statuses = {f.status for f in match_document(doc, mini, as_of=AS_OF).items.values()}
+    assert statuses == {"not-evaluated"}
+
+
+def test_partly_scanned_pdf_turns_missing_into_not_evaluated(tmp_path, monkeypatch, mini):
+    monkeypatch.setenv(ocr.OCR_ENV, "1")
+    doc = extract(make_pdf(tmp_path / "part.pdf", [PAGE_1, PAGE_2], scanned={1}))
+    assert doc.readable and doc.unread_pages == [2]
+    items = match_document(doc, mini, as_of=AS_OF).items
+    assert items["T-DET"].status == "partial"  # read on page 1
+    assert items["T-FORCE"].status == "not-evaluated"  # could be on the unread page
+    assert "page(s) 2 could not be read" in items["T-FORCE"].explanation
+
+
+@pytest.mark.skipif(not ocr.available(), reason="Tesseract is not installed (apt-get install tesseract-ocr)")
+def test_scanned_page_is_read_by_ocr(tmp_path):
+    doc = extract(make_pdf(tmp_path / "part.pdf", [PAGE_1, PAGE_2], scanned={1}))
+    assert doc.unread_pages == []
+    page2 = " ".join(c.text for c in doc.clauses if c.page == 2)
+    assert "headteacher may search" in page2
+    assert any("read by OCR" in w for w in doc.warnings)
+
+
+def test_docx_tracked_changes_read_as_accepted(tmp_path):
+    from docx import Document
+    from docx.oxml import parse_xml
+
+    d = Document()
+    p = d.add_paragraph("Detention lasts ")
+    ns = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+    p._p.append(parse_xml(f'<w:del {ns} w:id="1" w:author="x"><w:r><w:delText>sixty</w:delText></w:r></w:del>'))
+    p._p.append(parse_xml(f'<w:ins {ns} w:id="2" w:author="x"><w:r><w:t>thirty</w:t></w:r></w:ins>'))
+    p.add_run(" minutes.")
+    d.save(tmp_path / "tracked.docx")
+    text = all_text(extract(tmp_path / "tracked.docx"))
+    assert "Detention lasts thirty minutes." in text
+    assert "sixty" not in text

@@ -33,6 +33,7 @@ class Document:
     warnings: list[str] = field(default_factory=list)
     text: str = ""  # the clause texts joined; Clause.start/end index into it
     readable: bool = True  # False when nothing could be read (e.g. a scan without OCR)
+    unread_pages: list[int] = field(default_factory=list)  # pages that could not be read
 
     @property
     def clauses(self) -> list[Clause]:

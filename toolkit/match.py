@@ -313,6 +313,12 @@ def match_document(document: Document, checklist: Checklist, *, as_of: dt.date,
         return Match(items, [], [])
     m = _Matcher(document, checklist)
     items = {it.id: judge_item(m, it, school_type=school_type, phase=phase) for it in checklist.items}
+    if document.unread_pages:  # what was not read cannot be called missing
+        pages = ", ".join(map(str, document.unread_pages))
+        for f in items.values():
+            if f.status == "missing":
+                f.status, f.confidence = "not-evaluated", 0.0
+                f.explanation = f"not found in the pages read; page(s) {pages} could not be read. " + f.explanation
     flags = [f for mk in checklist.red_flags if (f := judge_marker(m, mk, as_of=as_of))]
     old = [f for mk in checklist.outdated if (f := judge_marker(m, mk, as_of=as_of))]
     return Match(items, flags, old)

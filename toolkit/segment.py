@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from toolkit.document import Clause, Document, Section
 from toolkit.nlp import get_nlp
@@ -19,6 +19,16 @@ class Block:
     text: str
     page: int = 1
     level: int = 0  # heading level (1 = title)
+
+
+@dataclass
+class Extracted:
+    """What a reader returns: blocks in reading order, page count, notes, pages it could not read."""
+
+    blocks: list[Block]
+    pages: int = 1
+    warnings: list[str] = field(default_factory=list)
+    unread_pages: list[int] = field(default_factory=list)
 
 
 def clean(text: str) -> str:

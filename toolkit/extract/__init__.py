@@ -52,13 +52,14 @@ def extract(path: str | Path) -> Document:
     from toolkit.extract import docx, html, pdf, text  # noqa: PLC0415 (readers load their libraries lazily)
 
     reader = {"pdf": pdf.extract_pdf, "docx": docx.extract_docx, "html": html.extract_html, "text": text.extract_text}[fmt]
-    blocks, pages, warnings = reader(path, data)
+    got = reader(path, data)
     if fmt != SUPPORTED[suffix]:
-        warnings.insert(0, f"file is named {suffix} but its content is {fmt.upper()}: read as {fmt.upper()}")
-    document = build_document(blocks, source=str(path), fmt=fmt if fmt != "text" else suffix.lstrip("."),
-                              pages=pages, warnings=warnings)
+        got.warnings.insert(0, f"file is named {suffix} but its content is {fmt.upper()}: read as {fmt.upper()}")
+    document = build_document(got.blocks, source=str(path), fmt=fmt if fmt != "text" else suffix.lstrip("."),
+                              pages=got.pages, warnings=got.warnings)
+    document.unread_pages = list(got.unread_pages)
     if not document.clauses:
-        if any("no text layer" in w for w in warnings):
+        if got.unread_pages:
             document.readable = False
             document.warnings.append("not readable: needs OCR (no text layer on any page)")
         else:

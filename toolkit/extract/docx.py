@@ -14,7 +14,7 @@ from docx.text.paragraph import Paragraph
 
 from toolkit.errors import ExtractionError
 from toolkit.extract.text import table_rows
-from toolkit.segment import Block, heading_level_from_text
+from toolkit.segment import Block, Extracted, heading_level_from_text
 
 _HEADING_STYLE = re.compile(r"^(?:heading|überschrift|titre)\s*(\d)", re.I)
 
@@ -30,9 +30,28 @@ def _heading_level(par: Paragraph) -> int:
     if outline is not None:
         return int(outline.get(qn("w:val"))) + 2
     runs = [r for r in par.runs if r.text.strip()]
-    if runs and all(r.bold for r in runs) and heading_level_from_text(par.text):
-        return heading_level_from_text(par.text)
+    text = paragraph_text(par._p)
+    if runs and all(r.bold for r in runs) and heading_level_from_text(text):
+        return heading_level_from_text(text)
     return 0
+
+
+_T, _TAB, _BR, _CR = qn("w:t"), qn("w:tab"), qn("w:br"), qn("w:cr")
+_REMOVED = {qn("w:del"), qn("w:moveFrom")}
+
+
+def paragraph_text(p) -> str:
+    """The paragraph's text as it now reads: tracked insertions kept, deletions and moved-away
+    text dropped (python-docx's `Paragraph.text` skips runs inside <w:ins>)."""
+    parts = []
+    for el in p.iter(_T, _TAB, _BR, _CR):
+        if any(a.tag in _REMOVED for a in el.iterancestors()):
+            continue
+        if el.tag == _T:
+            parts.append(el.text or "")
+        else:
+            parts.append(" " if el.tag != _TAB else "\t")
+    return "".join(parts)
 
 
 def _is_list(par: Paragraph) -> bool:
@@ -45,7 +64,7 @@ def _page_breaks(element) -> int:
         [b for b in element.findall(f".//{qn('w:br')}") if b.get(qn("w:type")) == "page"])
 
 
-def extract_docx(path: Path, data: bytes) -> tuple[list[Block], int, list[str]]:
+def extract_docx(path: Path, data: bytes) -> Extracted:
     try:
         document = open_docx(io.BytesIO(data))
     except (zipfile.BadZipFile, KeyError, ValueError) as exc:
@@ -55,7 +74,7 @@ def extract_docx(path: Path, data: bytes) -> tuple[list[Block], int, list[str]]:
     for child in document.element.body.iterchildren():
         if child.tag == qn("w:p"):
             par = Paragraph(child, document)
-            text = par.text.strip()
+            text = paragraph_text(child).strip()
             if text:
                 level = _heading_level(par)
                 kind = "heading" if level else ("item" if _is_list(par) else "para")
@@ -63,14 +82,15 @@ def extract_docx(path: Path, data: bytes) -> tuple[list[Block], int, list[str]]:
             page += _page_breaks(child)
         elif child.tag == qn("w:tbl"):
             table = Table(child, document)
-            rows = [[cell.text.strip() for cell in row.cells] for row in table.rows]
+            rows = [[" ".join(paragraph_text(p) for p in cell._tc.iter(qn("w:p"))).strip() for cell in row.cells]
+                    for row in table.rows]
             rows = [_dedupe_merged(r) for r in rows]
             blocks.extend(Block("row", r, page) for r in table_rows(rows))
             page += _page_breaks(child)
     warnings = []
     if page == 1 and len(blocks) > 60:
         warnings.append("the Word file records no page breaks: every clause is reported on page 1")
-    return blocks, page, warnings
+    return Extracted(blocks, page, warnings)
 
 
 def _dedupe_merged(row: list[str]) -> list[str]:

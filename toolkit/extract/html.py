@@ -8,7 +8,7 @@ from pathlib import Path
 from bs4 import BeautifulSoup, Tag
 
 from toolkit.extract.text import decode, table_rows
-from toolkit.segment import Block
+from toolkit.segment import Block, Extracted
 
 # Page furniture that is never policy text.
 _DROP_TAGS = ["script", "style", "noscript", "template", "nav", "header", "footer", "aside",
@@ -58,5 +58,5 @@ def blocks_from_html(html: str) -> list[Block]:
     return blocks
 
 
-def extract_html(path: Path, data: bytes) -> tuple[list[Block], int, list[str]]:
-    return blocks_from_html(decode(data, path.name)), 1, []
+def extract_html(path: Path, data: bytes) -> Extracted:
+    return Extracted(blocks_from_html(decode(data, path.name)))

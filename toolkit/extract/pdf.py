@@ -16,8 +16,9 @@ from pdfminer.psparser import PSException
 from pdfplumber.utils.exceptions import PdfminerException
 
 from toolkit.errors import ExtractionError
-from toolkit.extract.text import table_rows
-from toolkit.segment import Block, heading_level_from_text
+from toolkit.extract import ocr
+from toolkit.extract.text import blocks_from_text, table_rows
+from toolkit.segment import Block, Extracted, heading_level_from_text
 
 # Tolerances (points unless stated).
 LINE_TOLERANCE = 3.0  # words whose tops differ by less than this share a line
@@ -200,7 +201,7 @@ def _blocks(lines: list[Line], body_size: float) -> list[Block]:
     return blocks
 
 
-def extract_pdf(path: Path, data: bytes) -> tuple[list[Block], int, list[str]]:
+def extract_pdf(path: Path, data: bytes) -> Extracted:
     warnings: list[str] = []
     try:
         pdf = pdfplumber.open(io.BytesIO(data), password="")
@@ -219,9 +220,23 @@ def extract_pdf(path: Path, data: bytes) -> tuple[list[Block], int, list[str]]:
         raise ExtractionError(f"{path.name}: not a readable PDF (corrupt or truncated)") from exc
     if n_pages == 0:
         raise ExtractionError(f"{path.name}: the PDF has no pages")
-    unread = [i for i, n in enumerate(chars, start=1) if n < _SCANNED_MIN_CHARS]
+    scanned = [i for i, n in enumerate(chars, start=1) if n < _SCANNED_MIN_CHARS]
+    ocr_blocks: dict[int, list[Block]] = {}
+    unread: list[int] = []
+    if scanned and ocr.available():
+        for i in scanned:
+            text = ocr.ocr_pdf_page(data, i - 1)
+            if len(text.strip()) >= _SCANNED_MIN_CHARS:
+                ocr_blocks[i] = [Block(b.kind, b.text, i, b.level) for b in blocks_from_text(text)]
+            else:
+                unread.append(i)
+        if ocr_blocks:
+            warnings.append(f"page(s) {_pages(ocr_blocks)} have no text layer: read by OCR (check quotes against the original)")
+    else:
+        unread = scanned
     if unread:
-        warnings.append(f"page(s) {', '.join(map(str, unread))} have no text layer (scanned?): not read; needs OCR")
+        warnings.append(f"page(s) {_pages(unread)} not read: no text layer (scanned?); needs OCR"
+                        + ("" if ocr.available() else " (Tesseract is not installed)"))
     running = _running_lines(pages_lines, heights)
     lines = []
     for page_lines, height in zip(pages_lines, heights):
@@ -234,4 +249,11 @@ def extract_pdf(path: Path, data: bytes) -> tuple[list[Block], int, list[str]]:
             lines.append(ln)
     sizes = Counter(round(ln.size, 1) for ln in lines if ln.kind == "line" for _ in range(len(ln.text)))
     body = sizes.most_common(1)[0][0] if sizes else 10.0
-    return _blocks(lines, body), n_pages, warnings
+    blocks = _blocks(lines, body)
+    if ocr_blocks:  # put OCR'd pages back in page order
+        blocks = sorted(blocks + [b for bs in ocr_blocks.values() for b in bs], key=lambda b: b.page)
+    return Extracted(blocks, n_pages, warnings, unread)
+
+
+def _pages(pages) -> str:
+    return ", ".join(map(str, sorted(pages)))

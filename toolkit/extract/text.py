@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from toolkit.errors import ExtractionError
-from toolkit.segment import Block, heading_level_from_text
+from toolkit.segment import Block, Extracted, heading_level_from_text
 
 _BULLET = re.compile(r"^\s*(?:[-*+\u2022\u25cf\u25aa]|\(?[0-9]{1,2}[.)]|\(?[a-z][.)])\s+")
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
@@ -92,5 +92,5 @@ def blocks_from_text(text: str) -> list[Block]:
     return blocks
 
 
-def extract_text(path: Path, data: bytes) -> tuple[list[Block], int, list[str]]:
-    return blocks_from_text(decode(data, path.name)), 1, []
+def extract_text(path: Path, data: bytes) -> Extracted:
+    return Extracted(blocks_from_text(decode(data, path.name)))
