@@ -156,3 +156,44 @@ def test_docx_tracked_changes_read_as_accepted(tmp_path):
     text = all_text(extract(tmp_path / "tracked.docx"))
     assert "Detention lasts thirty minutes." in text
     assert "sixty" not in text
+
+
+# --- web addresses -----------------------------------------------------------------------
+
+import http.server  # noqa: E402
+import threading  # noqa: E402
+
+
+@pytest.fixture
+def web_server():
+    """A local web server: /policy serves a school page, anything else is 404."""
+    page = (CORPUS / "hartley-infants.html").read_bytes()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            if self.path == "/policy":
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.end_headers()
+                self.wfile.write(page)
+            else:
+                self.send_error(404, "Not Found")
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def test_a_web_address_is_fetched_and_read_as_a_page(web_server):
+    doc = extract(f"{web_server}/policy")
+    assert doc.format == "html" and len(doc.clauses) > 30
+    assert doc.source == f"{web_server}/policy"
+
+
+def test_a_missing_web_page_is_a_clear_error(web_server):
+    with pytest.raises(ExtractionError, match="/nothing: the web server answered 404"):
+        extract(f"{web_server}/nothing")

@@ -11,6 +11,6 @@ __version__ = "0.1.0"
 
 from toolkit.extract import extract  # noqa: E402
 from toolkit.checklist import load_checklist  # noqa: E402
-from toolkit.pipeline import check_file, check_paths  # noqa: E402
+from toolkit.pipeline import check_file  # noqa: E402
 
-__all__ = ["__version__", "extract", "load_checklist", "check_file", "check_paths"]
+__all__ = ["__version__", "extract", "load_checklist", "check_file"]

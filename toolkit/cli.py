@@ -70,9 +70,9 @@ def cli():
 
 
 @cli.command(name="extract")
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("file")
 @json_option
-def extract_cmd(file: Path, as_json: bool):
+def extract_cmd(file: str, as_json: bool):
     """Show the text the tool reads from FILE: headings, clauses and pages.
 
     \b
@@ -86,7 +86,7 @@ def extract_cmd(file: Path, as_json: bool):
     if as_json:
         _emit(doc.to_json())
         return
-    click.echo(f"{file.name}: {doc.format.upper()}, {doc.pages} page(s), {len(doc.clauses)} clauses")
+    click.echo(f"{Path(file).name}: {doc.format.upper()}, {doc.pages} page(s), {len(doc.clauses)} clauses")
     for w in doc.warnings:
         click.echo(f"warning: {w}", err=True)
     for s in doc.sections:
@@ -97,7 +97,7 @@ def extract_cmd(file: Path, as_json: bool):
 
 
 @cli.command(name="check")
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, required=True)
 @db_option
 @click.option("--as-of", callback=_date, default=None, metavar="YYYY-MM-DD",
               help="The dip-sample date: staleness and outdated guidance are judged at it (default: today).")
@@ -109,7 +109,7 @@ def extract_cmd(file: Path, as_json: bool):
               help="Override the phase read from the policy's title block.")
 @json_option
 def check_cmd(paths, db_path, as_of, checklist_name, school_type, phase, as_json):
-    """Check policy files (or folders of them) and store the findings.
+    """Check policy files, folders of them, or web addresses, and store the findings.
 
     Each document is stored as soon as it is checked, so an interrupted batch keeps its finished
     work; checking an unchanged file again reuses the stored findings. A file that cannot be read
@@ -119,67 +119,38 @@ def check_cmd(paths, db_path, as_of, checklist_name, school_type, phase, as_json
     Example:
         dipsample check corpus/ --as-of 2026-11-01
         dipsample check policy.pdf --school-type academy --phase primary --json
+        dipsample check https://www.example-school.org.uk/behaviour-policy
     """
-    from toolkit.extract import extract
-    from toolkit.pipeline import BatchError, check_document, expand_paths, sha256_of
-    from toolkit.store import find_run, open_db, run_json, save_result
+    from toolkit.batch import check_and_store
+    from toolkit.pipeline import expand_paths
+    from toolkit.store import open_db
 
     checklist = load_checklist(checklist_name)
-    as_of = as_of or dt.date.today()
     db = open_db(db_path)
-    files = list(expand_paths(paths))
-    if not files:
+    sources = list(expand_paths(paths))
+    if not sources:
         raise click.ClickException("no policy files found (supported: .pdf .docx .html .htm .txt .md)")
-    single = len(files) == 1 and len(paths) == 1 and not paths[0].is_dir()
-    documents, errors = [], []
-    started = time.monotonic()
-    for n, path in enumerate(files, start=1):
-        try:
-            if not path.exists():
-                raise DipsampleError(f"{path}: no such file")
-            sha = sha256_of(path) if path.is_file() else ""
-            run_id = find_run(db, sha, checklist, as_of, school_type, phase) if sha else None
-            cached = run_id is not None
-            if not cached:
-                result = check_document(extract(path), checklist=checklist, as_of=as_of, sha256=sha,
-                                        school_type=school_type, phase=phase)
-                run_id = save_result(db, result, given_type=school_type, given_phase=phase)
-            data = run_json(db, run_id)
-            data["source"] = str(path)
-            documents.append(data)
-            note = " (unchanged: stored findings reused)" if cached else ""
-            status = _counts(data)
-        except Exception as exc:  # noqa: BLE001 - a bad file is reported and the batch goes on
-            if os.environ.get("DIPSAMPLE_DEBUG") and not isinstance(exc, DipsampleError):
-                raise
-            message = str(exc) if isinstance(exc, DipsampleError) else \
-                f"{path.name}: could not be processed ({type(exc).__name__}: {exc})"
-            if single:
-                raise click.ClickException(message) from exc
-            errors.append(BatchError(str(path), message))
-            click.echo(f"Error: {message}", err=True)
-            continue
-        if not single or not as_json:
-            elapsed = time.monotonic() - started
-            eta = elapsed / n * (len(files) - n)
-            click.echo(f"[{n}/{len(files)}] {path.name}: {status}{note}"
-                       + (f"  ({n / elapsed:.1f} docs/s, ETA {eta:.0f}s)" if len(files) > 1 else ""), err=True)
-    click.echo(f"checked {len(documents)} document(s), {len(errors)} failed, in {time.monotonic() - started:.1f}s; "
+    single = len(sources) == 1 and not Path(str(paths[0])).is_dir()
+
+    def show(p):
+        if p.error:
+            if not single:
+                click.echo(f"Error: {p.error}", err=True)
+            return
+        note = " (unchanged: stored findings reused)" if p.cached else ""
+        rate = f"  ({p.rate:.1f} docs/s, ETA {p.eta:.0f}s)" if p.total > 1 else ""
+        click.echo(f"[{p.done}/{p.total}] {Path(p.source).name}: {p.summary}{note}{rate}", err=True)
+
+    batch = check_and_store(sources, db, checklist=checklist, as_of=as_of or dt.date.today(),
+                            school_type=school_type, phase=phase, on_progress=show)
+    if single and batch.errors:
+        raise click.ClickException(batch.errors[0].error)
+    click.echo(f"checked {len(batch.documents)} document(s), {len(batch.errors)} failed, in {batch.seconds:.1f}s; "
                f"database: {db.conn.execute('PRAGMA database_list').fetchone()[2]}", err=True)
     if as_json:
-        _emit({"documents": documents, "errors": [e.to_json() for e in errors]})
-    if not documents:
+        _emit(batch.to_json())
+    if not batch.documents:
         sys.exit(1)
-
-
-def _counts(data: dict) -> str:
-    from collections import Counter
-
-    c = Counter(f["status"] for f in data["items"].values())
-    if not data["readable"]:
-        return "not readable: items not evaluated"
-    return (f"{c['met']} met, {c['partial']} partial, {c['missing']} missing, {c['n/a']} n/a; "
-            f"{len(data['red_flags'])} red flag(s), {len(data['outdated'])} outdated")
 
 
 @cli.command(name="eval")

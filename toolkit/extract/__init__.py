@@ -1,16 +1,63 @@
-"""Read a policy file into the document model, choosing the reader by content, then extension."""
+"""Read a policy (a file or a web address) into the document model, choosing the reader by
+content first and extension second."""
 
 from __future__ import annotations
 
-import zipfile
+import hashlib
 import io
-from pathlib import Path
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
 
 from toolkit.document import Document
 from toolkit.errors import ExtractionError
 from toolkit.segment import build_document
 
 SUPPORTED = {".pdf": "pdf", ".docx": "docx", ".html": "html", ".htm": "html", ".txt": "text", ".md": "text"}
+MAX_FILE_BYTES = 100 * 1024 * 1024
+
+
+@dataclass
+class Source:
+    """The bytes of one policy and what to call it."""
+
+    source: str  # the path or address as given
+    name: str  # the file name shown in messages
+    suffix: str
+    data: bytes
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
+
+
+def is_url(source: str | Path) -> bool:
+    return isinstance(source, str) and source.lower().startswith(("http://", "https://"))
+
+
+def read_source(source: str | Path) -> Source:
+    """Read a file or fetch a web page; raises ExtractionError naming it and saying why."""
+    if is_url(source):
+        from toolkit.extract.fetch import fetch
+
+        data, content_type = fetch(str(source))
+        name = PurePosixPath(str(source).split("?")[0].rstrip("/")).name or str(source)
+        suffix = PurePosixPath(name).suffix.lower()
+        if suffix not in SUPPORTED:
+            suffix = {"application/pdf": ".pdf", "text/plain": ".txt"}.get(content_type, ".html")
+        return Source(str(source), name, suffix, data)
+    path = Path(source)
+    if not path.exists():
+        raise ExtractionError(f"{path}: no such file")
+    if path.is_dir():
+        raise ExtractionError(f"{path}: is a folder, not a policy file")
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED:
+        raise ExtractionError(
+            f"{path.name}: unsupported format '{suffix or path.name}' (supported: PDF, DOCX, HTML, TXT, MD)")
+    if path.stat().st_size > MAX_FILE_BYTES:
+        raise ExtractionError(f"{path.name}: the file is larger than {MAX_FILE_BYTES // 2**20} MB")
+    return Source(str(path), path.name, suffix, path.read_bytes())
 
 
 def sniff(data: bytes, suffix: str) -> str | None:
@@ -32,30 +79,21 @@ def sniff(data: bytes, suffix: str) -> str | None:
     return SUPPORTED.get(suffix) if SUPPORTED.get(suffix) in ("text", "html") else None
 
 
-def extract(path: str | Path) -> Document:
-    """Extract one policy file. Raises ExtractionError with the file name and the reason."""
-    path = Path(path)
-    if not path.exists():
-        raise ExtractionError(f"{path}: no such file")
-    if path.is_dir():
-        raise ExtractionError(f"{path}: is a folder, not a policy file")
-    suffix = path.suffix.lower()
-    if suffix not in SUPPORTED:
-        raise ExtractionError(
-            f"{path.name}: unsupported format '{suffix or path.name}' (supported: PDF, DOCX, HTML, TXT, MD)")
-    data = path.read_bytes()
-    if not data.strip():
-        raise ExtractionError(f"{path.name}: the file is empty")
-    fmt = sniff(data, suffix)
+def extract(source: str | Path | Source) -> Document:
+    """Extract one policy. Raises ExtractionError with the file name and the reason."""
+    src = source if isinstance(source, Source) else read_source(source)
+    if not src.data.strip():
+        raise ExtractionError(f"{src.name}: the file is empty")
+    fmt = sniff(src.data, src.suffix)
     if fmt is None:
-        raise ExtractionError(f"{path.name}: not a readable {SUPPORTED[suffix].upper()} file (corrupt or wrong type)")
+        raise ExtractionError(f"{src.name}: not a readable {SUPPORTED[src.suffix].upper()} file (corrupt or wrong type)")
     from toolkit.extract import docx, html, pdf, text  # noqa: PLC0415 (readers load their libraries lazily)
 
     reader = {"pdf": pdf.extract_pdf, "docx": docx.extract_docx, "html": html.extract_html, "text": text.extract_text}[fmt]
-    got = reader(path, data)
-    if fmt != SUPPORTED[suffix]:
-        got.warnings.insert(0, f"file is named {suffix} but its content is {fmt.upper()}: read as {fmt.upper()}")
-    document = build_document(got.blocks, source=str(path), fmt=fmt if fmt != "text" else suffix.lstrip("."),
+    got = reader(Path(src.name), src.data)
+    if fmt != SUPPORTED[src.suffix]:
+        got.warnings.insert(0, f"file is named {src.suffix} but its content is {fmt.upper()}: read as {fmt.upper()}")
+    document = build_document(got.blocks, source=src.source, fmt=fmt if fmt != "text" else src.suffix.lstrip("."),
                               pages=got.pages, warnings=got.warnings)
     document.unread_pages = list(got.unread_pages)
     if not document.clauses:
@@ -63,5 +101,5 @@ def extract(path: str | Path) -> Document:
             document.readable = False
             document.warnings.append("not readable: needs OCR (no text layer on any page)")
         else:
-            raise ExtractionError(f"{path.name}: no text found in the document")
+            raise ExtractionError(f"{src.name}: no text found in the document")
     return document
