@@ -79,8 +79,10 @@ def sniff(data: bytes, suffix: str) -> str | None:
     return SUPPORTED.get(suffix) if SUPPORTED.get(suffix) in ("text", "html") else None
 
 
-def extract(source: str | Path | Source) -> Document:
-    """Extract one policy. Raises ExtractionError with the file name and the reason."""
+def extract(source: str | Path | Source, *, engine: str | None = None) -> Document:
+    """Extract one policy. Raises ExtractionError with the file name and the reason.
+
+    `engine` chooses the PDF reader: "pdfplumber" (reference, the default) or "pdfium" (fast)."""
     src = source if isinstance(source, Source) else read_source(source)
     if not src.data.strip():
         raise ExtractionError(f"{src.name}: the file is empty")
@@ -90,7 +92,8 @@ def extract(source: str | Path | Source) -> Document:
     from toolkit.extract import docx, html, pdf, text  # noqa: PLC0415 (readers load their libraries lazily)
 
     reader = {"pdf": pdf.extract_pdf, "docx": docx.extract_docx, "html": html.extract_html, "text": text.extract_text}[fmt]
-    got = reader(Path(src.name), src.data)
+    got = reader(Path(src.name), src.data, engine=engine or pdf.DEFAULT_ENGINE) if fmt == "pdf" \
+        else reader(Path(src.name), src.data)
     if fmt != SUPPORTED[src.suffix]:
         got.warnings.insert(0, f"file is named {src.suffix} but its content is {fmt.upper()}: read as {fmt.upper()}")
     document = build_document(got.blocks, source=src.source, fmt=fmt if fmt != "text" else src.suffix.lstrip("."),
