@@ -51,8 +51,18 @@ def test_html_keeps_main_content_only():
 
 def test_docx_headings_come_from_styles():
     doc = extract(CORPUS / "ashgrove-secondary.docx")
-    assert doc.sections[1].heading  # a styled heading opens a section
-    assert any(" > " in c.heading_path for c in doc.clauses)
+    title, *rest = [s for s in doc.sections if s.heading]
+    assert title.level == 1 and title.heading == "Ashgrove School Behaviour Policy"  # the Title style
+    assert {s.level for s in rest} >= {2}  # Heading 1 styles
+    assert all(c.heading_path and not c.heading_path.startswith(title.heading) for c in doc.clauses[10:])
+
+
+def test_a_lone_title_is_left_out_of_heading_paths():
+    from conftest import doc_from_markdown
+
+    doc = doc_from_markdown("# Behaviour and Searching Policy\n\n## 1. Rewards\n\nWe praise.\n\n"
+                            "### 1.1 Points\n\nPoints.")
+    assert [c.heading_path for c in doc.clauses] == ["1. Rewards", "1. Rewards > 1.1 Points"]
 
 
 def test_markdown_list_items_are_not_headings():

@@ -31,6 +31,7 @@ class Element:
     any: list  # pattern strings, or lists of patterns that must all hit in one clause
     context: list = field(default_factory=list)  # clause, lead-in or heading must match one
     negation: str = "allow"  # allow | reject (hits in a negated scope do not count)
+    core: bool = False  # met is impossible without this element, however many others are found
 
 
 @dataclass
@@ -85,6 +86,7 @@ class Checklist:
     outdated: list[Marker] = field(default_factory=list)
     overlays: list[str] = field(default_factory=list)
     digest: str = ""  # changes whenever any rule file changes: stored findings are keyed on it
+    loaded_from: str = ""  # the name or path given to load_checklist (worker processes reload it)
     _patterns: PatternSet | None = None
 
     def item(self, item_id: str) -> Item | Marker:
@@ -186,8 +188,12 @@ def parse_item(d: dict, path: Path) -> Item:
         ew = _Where(path, f"{item_id} element {e.get('name', i)}")
         if e.get("negation", "allow") not in ("allow", "reject"):
             ew.fail("negation", "must be allow or reject")
+        unknown_el = set(e) - {"name", "any", "context", "negation", "core"}
+        if unknown_el:
+            ew.fail(sorted(unknown_el)[0], "is not a known element field")
         elements.append(Element(name=_req(e, "name", ew), any=_rules(e, "any", ew, required=True),
-                                context=_rules(e, "context", ew), negation=e.get("negation", "allow")))
+                                context=_rules(e, "context", ew), negation=e.get("negation", "allow"),
+                                core=bool(e.get("core", False))))
     met = d.get("met")
     if met is not None and not (isinstance(met, int) and 1 <= met <= len(elements)):
         where.fail("met", f"must be a number from 1 to {len(elements)}")
@@ -305,13 +311,16 @@ def load_checklist(name: str | Path = DEFAULT_CHECKLIST) -> Checklist:
             raise ChecklistError(f"{path.name}: field 'extends': an overlay names the checklist it extends")
         cl = load_checklist(base)
         _add_entries(cl, data, path, overlay=True)
+        cl._patterns = None  # compile (and so validate) the overlay's rules too
         cl.digest = hashlib.sha256(cl.digest.encode() + path.read_bytes()).hexdigest()
         cl.overlays.append(f"{data.get('name', path.stem)} {data.get('version', '')}".strip())
         cl.patterns()
+        cl.loaded_from = str(name)
         return cl
     folder = path if path.is_dir() else checklists_dir() / str(name)
     if not folder.is_dir():
         raise ChecklistError(f"unknown checklist '{name}' (available: {', '.join(available())})")
     cl = _load_folder(folder)
     cl.patterns()
+    cl.loaded_from = str(name)
     return cl

@@ -107,8 +107,12 @@ def extract_cmd(file: str, as_json: bool):
               help="Override the school type read from the policy's title block.")
 @click.option("--phase", type=click.Choice(PHASES), default=None,
               help="Override the phase read from the policy's title block.")
+@click.option("--jobs", "-j", type=click.IntRange(1, 64), default=None,
+              help="Worker processes for extraction and matching (default: the number of cores).")
+@click.option("--engine", type=click.Choice(["pdfplumber", "pdfium"]), default=None,
+              help="PDF reader: pdfplumber (reference, default) or pdfium (fast).")
 @json_option
-def check_cmd(paths, db_path, as_of, checklist_name, school_type, phase, as_json):
+def check_cmd(paths, db_path, as_of, checklist_name, school_type, phase, jobs, engine, as_json):
     """Check policy files, folders of them, or web addresses, and store the findings.
 
     Each document is stored as soon as it is checked, so an interrupted batch keeps its finished
@@ -141,8 +145,11 @@ def check_cmd(paths, db_path, as_of, checklist_name, school_type, phase, as_json
         rate = f"  ({p.rate:.1f} docs/s, ETA {p.eta:.0f}s)" if p.total > 1 else ""
         click.echo(f"[{p.done}/{p.total}] {Path(p.source).name}: {p.summary}{note}{rate}", err=True)
 
+    if engine:
+        os.environ["DIPSAMPLE_PDF_ENGINE"] = engine  # read by workers too
     batch = check_and_store(sources, db, checklist=checklist, as_of=as_of or dt.date.today(),
-                            school_type=school_type, phase=phase, on_progress=show)
+                            school_type=school_type, phase=phase, jobs=jobs or os.cpu_count() or 1,
+                            on_progress=show)
     if single and batch.errors:
         raise click.ClickException(batch.errors[0].error)
     click.echo(f"checked {len(batch.documents)} document(s), {len(batch.errors)} failed, in {batch.seconds:.1f}s; "

@@ -22,7 +22,8 @@ NEGATION_CUES = {"not", "n't", "never", "no", "nor", "neither", "without", "cann
 SCOPE_BREAKS = {",", ";", ":", "but", "however", "although", "unless", "instead", "rather", "(", ")", "."}
 NEGATION_WINDOW = 6  # tokens before a hit that a cue can negate it from
 HEDGES = {"may", "might", "could", "can", "possibly"}
-MAX_EVIDENCE = 4
+MAX_EVIDENCE = 6
+EVIDENCE_PER_ELEMENT = 3
 STALE_APPROVAL_MONTHS = 24
 _REVIEW_NEXT = re.compile(r"next review|review date|review due|due for review|to be reviewed|"
                           r"will be reviewed|review(?:ed)? (?:by|in|on or before)|renewal|date of next", re.I)
@@ -220,7 +221,8 @@ def judge_item(m: _Matcher, item: Item, *, school_type: str | None, phase: str |
 
     need_met = item.met or len(item.elements)
     k = len(found)
-    if k >= need_met:
+    core_missing = [el.name for el, idxs in zip(item.elements, per_element) if el.core and not idxs]
+    if k >= need_met and not core_missing:
         f.status = "met"
     elif k >= item.partial:
         f.status = "partial"
@@ -228,9 +230,16 @@ def judge_item(m: _Matcher, item: Item, *, school_type: str | None, phase: str |
     if f.status == "met" and caps:
         f.status = "partial"
     evidence_idx: list[tuple[int, str]] = []
+    hits_per_clause: dict[int, int] = {}
+    for idxs in per_element:
+        for i in idxs:
+            hits_per_clause[i] = hits_per_clause.get(i, 0) + 1
     for el, idxs in zip(item.elements, per_element):
-        ranked = sorted(idxs, key=lambda i: (not m.in_section(i, item.sections), i))
-        evidence_idx += [(i, el.name) for i in ranked[:2]]
+        # Best evidence first: in the topic's own section, proving most elements, a sentence
+        # rather than a table row or list fragment, then document order.
+        ranked = sorted(idxs, key=lambda i: (not m.in_section(i, item.sections), -hits_per_clause[i],
+                                              m.clauses[i].kind != "sentence", i))
+        evidence_idx += [(i, el.name) for i in ranked[:EVIDENCE_PER_ELEMENT]]
     seen: set[int] = set()
     for i, name in evidence_idx + [(i, "limit") for i in caps[:1]]:
         if i not in seen and len(f.evidence) < MAX_EVIDENCE:

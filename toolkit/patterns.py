@@ -9,6 +9,10 @@ Rules are data (YAML). Each pattern is one string:
 - a pattern starting with ``re:`` is a case-insensitive regular expression over the clause text.
 
 A rule entry may also be a list of patterns that must all match in the same clause.
+
+Traps: `re:` is case-insensitive, so `re:\bSEND\b` also matches "send"; write `re:(?-i:\bSEND\b)`.
+Alternatives are single words or hyphenated words (`fixed-term|fixed-period`), never phrases with
+spaces: write two patterns instead.
 """
 
 from __future__ import annotations
@@ -58,43 +62,94 @@ def _alternatives(part: str, optional: bool) -> list[list[dict]]:
     return out
 
 
-def token_specs(pattern: str) -> list[list[dict]]:
-    """The Matcher patterns (one or more token-spec lists) for one pattern string."""
-    seqs: list[list[dict]] = [[]]
+def _part_specs(part: str) -> list[list[dict]]:
+    """Token-spec sequences for one whitespace-separated part of a pattern (not a gap)."""
+    optional = part.endswith("?") and len(part) > 1
+    if optional:
+        part = part[:-1]
+    if "|" in part:
+        return _alternatives(part, optional)
+    if part.endswith("*") and len(part) > 1:
+        spec = {"LOWER": {"REGEX": "^" + re.escape(part[:-1].lower())}}
+        return [[{**spec, "OP": "?"} if optional else spec]]
+    words = _word_specs(part)
+    if optional:
+        if len(words) != 1:
+            raise PatternError(f"only a single word can be optional: {part!r}")
+        words = [{**words[0], "OP": "?"}]
+    return [words]
+
+
+def segments(pattern: str) -> tuple[list[list[list[dict]]], list[int], list[str]]:
+    """Split a pattern at its gaps: (segments, gaps, segment texts), each segment a list of
+    alternative token-spec sequences without gaps, gaps[i] the most words allowed after segment i.
+    A segment of optional words only ("the?") widens the gap around it instead."""
+    segs: list[list[list[dict]]] = [[[]]]
+    texts: list[list[str]] = [[]]
+    gaps: list[int] = []
     for part in pattern.split():
         gap = _GAP.match(part)
-        optional = part.endswith("?") and len(part) > 1 and not gap
-        if optional:
-            part = part[:-1]
         if gap:
-            options = [[{"OP": "{0,%d}" % int(gap.group(1) or 3)}]]
-        elif "|" in part:
-            options = _alternatives(part, optional)
-        elif part.endswith("*") and len(part) > 1:
-            spec = {"LOWER": {"REGEX": "^" + re.escape(part[:-1].lower())}}
-            options = [[{**spec, "OP": "?"} if optional else spec]]
-        else:
-            words = _word_specs(part)
-            if optional:
-                if len(words) != 1:
-                    raise PatternError(f"only a single word can be optional: {part!r}")
-                words = [{**words[0], "OP": "?"}]
-            options = [words]
-        seqs = [s + o for s in seqs for o in options]
+            gaps.append(int(gap.group(1) or 3))
+            segs.append([[]])
+            texts.append([])
+            continue
+        seqs = [s + o for s in segs[-1] for o in _part_specs(part)]
         if len(seqs) > MAX_EXPANSIONS:
             raise PatternError(f"too many alternatives in {pattern!r}")
-    if not seqs[0] or all(all(spec.get("OP") for spec in s) for s in seqs):
+        segs[-1] = seqs
+        texts[-1].append(part)
+    out_segs, out_gaps, out_texts = [], [], []
+    carry = 0  # words an all-optional segment adds to the next gap
+    for i, (seg, words) in enumerate(zip(segs, texts)):
+        optional_only = not words or all(all(spec.get("OP") == "?" for spec in seq) for seq in seg)
+        if optional_only:
+            carry += max(len(seq) for seq in seg) + (gaps[i] if i < len(gaps) else 0)
+            if out_gaps:
+                out_gaps[-1] += carry
+                carry = 0
+            continue
+        carry = 0
+        out_segs.append(seg)
+        out_texts.append(" ".join(words))
+        if i < len(gaps):
+            out_gaps.append(gaps[i])
+    out_gaps = out_gaps[:len(out_segs) - 1]
+    if not out_segs:
         raise PatternError(f"pattern matches nothing definite: {pattern!r}")
-    return seqs
+    return out_segs, out_gaps, out_texts
+
+
+def token_specs(pattern: str) -> list[list[dict]]:
+    """The pattern as plain spaCy Matcher token-spec lists, gaps as {0,N} wildcards (for reference;
+    PatternSet matches gaps itself, which is much faster)."""
+    segs, gaps, _ = segments(pattern)
+    out = segs[0]
+    for gap, seg in zip(gaps, segs[1:]):
+        out = [a + [{"OP": "{0,%d}" % gap}] + b for a in out for b in seg]
+    return out
 
 
 class PatternSet:
-    """All the patterns of a checklist, matched over a Doc in one pass."""
+    """All the patterns of a checklist, matched over a Doc in one pass.
+
+    Each pattern is split at its gaps (`~N`) into gap-free segments; one spaCy Matcher finds every
+    segment, and patterns are assembled from segments in order within their gaps. (A Matcher
+    given the gaps as wildcard tokens costs seconds per policy once there are a few hundred rules.)"""
 
     def __init__(self) -> None:
         self.matcher = Matcher(get_nlp().vocab, validate=True)
         self.regexes: list[Compiled] = []
         self._keys: dict[str, str] = {}
+        self._segments: dict[str, str] = {}  # segment text -> matcher key
+        self.chains: list[tuple[str, list[str], list[int]]] = []  # (pattern key, segment keys, gaps)
+
+    def _segment_key(self, text: str, seqs: list[list[dict]]) -> str:
+        if text not in self._segments:
+            key = f"s{len(self._segments)}"
+            self.matcher.add(key, seqs)
+            self._segments[text] = key
+        return self._segments[text]
 
     def add(self, pattern: str) -> str:
         """Register a pattern; returns its key (the same key for the same pattern string)."""
@@ -108,18 +163,34 @@ class PatternSet:
                 raise PatternError(f"bad regular expression {pattern!r}: {exc}") from exc
             self.regexes.append(Compiled(key, pattern, rx))
         else:
-            self.matcher.add(key, token_specs(pattern))
+            segs, gaps, texts = segments(pattern)
+            self.chains.append((key, [self._segment_key(t, s) for t, s in zip(texts, segs)], gaps))
         self._keys[pattern] = key
         return key
 
     def find(self, doc) -> list[tuple[str, int, int]]:
         """(key, start token, end token) of every hit in the doc; regex hits map to tokens."""
-        vocab = doc.vocab.strings
-        hits = [(vocab[mid], s, e) for mid, s, e in self.matcher(doc)]
+        strings = doc.vocab.strings
+        seg_hits: dict[str, list[tuple[int, int]]] = {}
+        for mid, s, e in self.matcher(doc):
+            seg_hits.setdefault(strings[mid], []).append((s, e))
+        found: set[tuple[str, int, int]] = set()
+        for key, segs, gaps in self.chains:
+            first = seg_hits.get(segs[0])
+            if not first or any(s not in seg_hits for s in segs[1:]):
+                continue
+            for start, end in first:
+                ends = [end]
+                for seg, gap in zip(segs[1:], gaps):
+                    ends = [e for s, e in seg_hits[seg] if any(prev <= s <= prev + gap for prev in ends)]
+                    if not ends:
+                        break
+                if ends:
+                    found.add((key, start, max(ends)))
         text = doc.text
         for c in self.regexes:
             for m in c.regex.finditer(text):
                 span = doc.char_span(m.start(), m.end(), alignment_mode="expand")
                 if span is not None:
-                    hits.append((c.key, span.start, span.end))
-        return hits
+                    found.add((c.key, span.start, span.end))
+        return sorted(found, key=lambda h: (h[1], h[2], h[0]))

@@ -54,6 +54,11 @@ def build_document(blocks: list[Block], *, source: str, fmt: str, pages: int,
     paras = [b.text for b in blocks if b.kind != "heading"]
     sentences = iter(split_sentences(paras))
 
+    # A lone level-1 heading is the document's title: it is not part of any clause's heading path
+    # (else every clause would sit "in" whatever section words the title contains).
+    level1 = [b for b in blocks if b.kind == "heading" and b.level == 1]
+    deeper = any(b.kind == "heading" and b.level > 1 for b in blocks)
+    title = level1[0] if len(level1) == 1 and deeper else None
     path: list[tuple[int, str]] = []
     section = Section(heading="", level=0, page=blocks[0].page if blocks else 1)
     doc.sections.append(section)
@@ -61,7 +66,9 @@ def build_document(blocks: list[Block], *, source: str, fmt: str, pages: int,
     offset = 0
     for block in blocks:
         if block.kind == "heading":
-            path = [p for p in path if p[0] < block.level] + [(block.level, block.text)]
+            path = [p for p in path if p[0] < block.level]
+            if block is not title:
+                path.append((block.level, block.text))
             section = Section(heading=block.text, level=block.level, page=block.page)
             doc.sections.append(section)
             continue

@@ -4,6 +4,7 @@ content first and extension second."""
 from __future__ import annotations
 
 import hashlib
+import os
 import io
 import zipfile
 from dataclasses import dataclass
@@ -92,7 +93,8 @@ def extract(source: str | Path | Source, *, engine: str | None = None) -> Docume
     from toolkit.extract import docx, html, pdf, text  # noqa: PLC0415 (readers load their libraries lazily)
 
     reader = {"pdf": pdf.extract_pdf, "docx": docx.extract_docx, "html": html.extract_html, "text": text.extract_text}[fmt]
-    got = reader(Path(src.name), src.data, engine=engine or pdf.DEFAULT_ENGINE) if fmt == "pdf" \
+    engine = engine or os.environ.get("DIPSAMPLE_PDF_ENGINE") or pdf.DEFAULT_ENGINE
+    got = reader(Path(src.name), src.data, engine=engine) if fmt == "pdf" \
         else reader(Path(src.name), src.data)
     if fmt != SUPPORTED[src.suffix]:
         got.warnings.insert(0, f"file is named {src.suffix} but its content is {fmt.upper()}: read as {fmt.upper()}")
