@@ -32,6 +32,7 @@ class Element:
     context: list = field(default_factory=list)  # clause, lead-in or heading must match one
     negation: str = "allow"  # allow | reject (hits in a negated scope do not count)
     core: bool = False  # met is impossible without this element, however many others are found
+    exclude: list = field(default_factory=list)  # a clause matching one of these never counts
 
 
 @dataclass
@@ -48,6 +49,7 @@ class Item:
     phases: list[str] = field(default_factory=lambda: list(PHASES))
     used: list = field(default_factory=list)  # if-used: the practice is used
     not_used: list = field(default_factory=list)  # if-used: the policy says it is not used
+    used_exclude: list = field(default_factory=list)  # clauses that never show the practice is used
     if_used: bool = False
     met: int | None = None  # elements needed for met (default all)
     partial: int = 1  # elements needed for partial
@@ -120,9 +122,9 @@ class Checklist:
 
 def _all_entries(owner) -> list:
     if isinstance(owner, Item):
-        out = [*owner.used, *owner.not_used, *owner.caps, *owner.sections]
+        out = [*owner.used, *owner.not_used, *owner.used_exclude, *owner.caps, *owner.sections]
         for el in owner.elements:
-            out += [*el.any, *el.context]
+            out += [*el.any, *el.context, *el.exclude]
         return out
     return [*owner.any, *owner.context, *owner.exclude]
 
@@ -160,7 +162,7 @@ def _rules(d: dict, key: str, where: _Where, required=False) -> list:
 
 
 _ITEM_FIELDS = {"id", "title", "area", "requirement", "basis", "citation", "remedy", "elements",
-                "applies", "phases", "if_used", "used", "not_used", "met", "partial", "caps",
+                "applies", "phases", "if_used", "used", "not_used", "used_exclude", "met", "partial", "caps",
                 "sections", "priority"}
 _MARKER_FIELDS = {"id", "title", "basis", "any", "remedy", "replaced_by", "context", "negation",
                   "check", "active_from", "exclude"}
@@ -188,12 +190,12 @@ def parse_item(d: dict, path: Path) -> Item:
         ew = _Where(path, f"{item_id} element {e.get('name', i)}")
         if e.get("negation", "allow") not in ("allow", "reject"):
             ew.fail("negation", "must be allow or reject")
-        unknown_el = set(e) - {"name", "any", "context", "negation", "core"}
+        unknown_el = set(e) - {"name", "any", "context", "negation", "core", "exclude"}
         if unknown_el:
             ew.fail(sorted(unknown_el)[0], "is not a known element field")
         elements.append(Element(name=_req(e, "name", ew), any=_rules(e, "any", ew, required=True),
                                 context=_rules(e, "context", ew), negation=e.get("negation", "allow"),
-                                core=bool(e.get("core", False))))
+                                core=bool(e.get("core", False)), exclude=_rules(e, "exclude", ew)))
     met = d.get("met")
     if met is not None and not (isinstance(met, int) and 1 <= met <= len(elements)):
         where.fail("met", f"must be a number from 1 to {len(elements)}")
@@ -205,6 +207,7 @@ def parse_item(d: dict, path: Path) -> Item:
         requirement=_req(d, "requirement", where), basis=d["basis"], citation=_req(d, "citation", where),
         remedy=_req(d, "remedy", where), elements=elements, applies=applies, phases=phases,
         if_used=if_used, used=_rules(d, "used", where), not_used=_rules(d, "not_used", where),
+        used_exclude=_rules(d, "used_exclude", where),
         met=met, partial=int(d.get("partial", 1)), caps=_rules(d, "caps", where),
         sections=_rules(d, "sections", where), priority=str(d.get("priority", "")))
 

@@ -118,16 +118,23 @@ class _Index:
         return {k for k, h in self.hits[i].items() if not (affirmed and h.negated)}
 
     def context_keys(self, i: int) -> set[str]:
-        keys = set(self.hits[i]) | set(self.heading_hits.get(self.clauses[i].heading_path, {}))
+        """Keys hit in the clause, its heading path, its lead-in sentence (for a list item or table
+        row) and the sentence just before it in the same section ("The DSL will ... . They ...")."""
+        clause = self.clauses[i]
+        keys = set(self.hits[i]) | set(self.heading_hits.get(clause.heading_path, {}))
         lead = self.lead_in[i]
         if lead is not None:
             keys |= set(self.hits[lead])
+        if i and clause.kind == "sentence" and self.clauses[i - 1].heading_path == clause.heading_path:
+            keys |= set(self.hits[i - 1])
         return keys
 
 
 def _negated(doc, start: int, end: int) -> bool:
-    """A negation cue governs the hit: shortly before it in the same clause, or right after it
-    ("detention is not used")."""
+    """A negation cue governs the hit: shortly before it in the same clause, inside a hit that
+    spans a gap ("send pupils home ... never"), or right after it ("detention is not used")."""
+    if any(t.lower_ in NEGATION_CUES or t.norm_ in NEGATION_CUES for t in doc[start + 1:end - 1]):
+        return True
     for tok in reversed(doc[max(0, start - NEGATION_WINDOW):start]):
         if tok.lower_ in SCOPE_BREAKS:
             break
@@ -203,14 +210,14 @@ def judge_item(m: _Matcher, item: Item, *, school_type: str | None, phase: str |
         return f
     per_element = []
     for el in item.elements:
-        idxs = m.clauses_for(el.any, context=el.context, negation=el.negation)
+        idxs = m.clauses_for(el.any, context=el.context, negation=el.negation, exclude=el.exclude)
         per_element.append(idxs)
     found = [el.name for el, idxs in zip(item.elements, per_element) if idxs]
     f.found = found
     f.not_found = [el.name for el, idxs in zip(item.elements, per_element) if not idxs]
 
     if item.if_used:
-        used = m.clauses_for(item.used, negation="reject") if item.used else []
+        used = m.clauses_for(item.used, negation="reject", exclude=item.used_exclude) if item.used else []
         not_used = m.clauses_for(item.not_used) if item.not_used else []
         if not used and not any(per_element):
             f.status, f.confidence = "n/a", 0.8 if not_used else 0.7
