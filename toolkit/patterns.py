@@ -130,6 +130,21 @@ def token_specs(pattern: str) -> list[list[dict]]:
     return out
 
 
+def _anchor(seq: list[dict]) -> tuple[list[str], str | None]:
+    """What a clause must contain for this gap-free sequence to match anywhere in it: the lemmas
+    of its first required literal token, or else the prefix of its first required prefix token."""
+    prefix = None
+    for spec in seq:
+        if spec.get("OP") == "?":
+            continue
+        if "NORM" in spec:
+            norm = spec["NORM"]
+            return (sorted(norm["IN"]) if isinstance(norm, dict) else [norm]), None
+        if prefix is None and "LOWER" in spec:
+            prefix = spec["LOWER"]["REGEX"][1:].replace("\\", "")
+    return [], prefix or ""
+
+
 class PatternSet:
     """All the patterns of a checklist, matched over a Doc in one pass.
 
@@ -138,16 +153,27 @@ class PatternSet:
     given the gaps as wildcard tokens costs seconds per policy once there are a few hundred rules.)"""
 
     def __init__(self) -> None:
-        self.matcher = Matcher(get_nlp().vocab, validate=True)
+        self.vocab = get_nlp().vocab
+        # One Matcher per anchor: a clause runs only those whose anchor word (or prefix) it has,
+        # since a Matcher tries every pattern it holds at every token.
+        self.by_norm: dict[str, Matcher] = {}
+        self.by_prefix: dict[str, Matcher] = {}
         self.regexes: list[Compiled] = []
         self._keys: dict[str, str] = {}
         self._segments: dict[str, str] = {}  # segment text -> matcher key
-        self.chains: list[tuple[str, list[str], list[int]]] = []  # (pattern key, segment keys, gaps)
+        # (pattern key, segment keys, gaps), indexed by the first segment's key
+        self.chains: dict[str, list[tuple[str, list[str], list[int]]]] = {}
 
     def _segment_key(self, text: str, seqs: list[list[dict]]) -> str:
         if text not in self._segments:
             key = f"s{len(self._segments)}"
-            self.matcher.add(key, seqs)
+            for seq in seqs:
+                norms, prefix = _anchor(seq)
+                for group, names in ((self.by_norm, norms), (self.by_prefix, [prefix] if prefix else [])):
+                    for name in names:
+                        if name not in group:
+                            group[name] = Matcher(self.vocab, validate=True)
+                        group[name].add(key, [seq])
             self._segments[text] = key
         return self._segments[text]
 
@@ -164,22 +190,28 @@ class PatternSet:
             self.regexes.append(Compiled(key, pattern, rx))
         else:
             segs, gaps, texts = segments(pattern)
-            self.chains.append((key, [self._segment_key(t, s) for t, s in zip(texts, segs)], gaps))
+            seg_keys = [self._segment_key(t, s) for t, s in zip(texts, segs)]
+            self.chains.setdefault(seg_keys[0], []).append((key, seg_keys, gaps))
         self._keys[pattern] = key
         return key
 
     def find(self, doc) -> list[tuple[str, int, int]]:
         """(key, start token, end token) of every hit in the doc; regex hits map to tokens."""
         strings = doc.vocab.strings
-        seg_hits: dict[str, list[tuple[int, int]]] = {}
-        for mid, s, e in self.matcher(doc):
-            seg_hits.setdefault(strings[mid], []).append((s, e))
+        seg_hits: dict[str, set[tuple[int, int]]] = {}
+        norms = {t.norm_ for t in doc}
+        lowers = [t.lower_ for t in doc]
+        matchers = [self.by_norm[n] for n in norms if n in self.by_norm]
+        matchers += [m for p, m in self.by_prefix.items() if any(w.startswith(p) for w in lowers)]
+        for matcher in matchers:
+            for mid, s, e in matcher(doc):
+                seg_hits.setdefault(strings[mid], set()).add((s, e))
         found: set[tuple[str, int, int]] = set()
-        for key, segs, gaps in self.chains:
-            first = seg_hits.get(segs[0])
-            if not first or any(s not in seg_hits for s in segs[1:]):
+        for key, segs, gaps in (c for seg in seg_hits for c in self.chains.get(seg, ())):
+            first = seg_hits[segs[0]]
+            if any(s not in seg_hits for s in segs[1:]):
                 continue
-            for start, end in first:
+            for start, end in sorted(first):
                 ends = [end]
                 for seg, gap in zip(segs[1:], gaps):
                     ends = [e for s, e in seg_hits[seg] if any(prev <= s <= prev + gap for prev in ends)]
