@@ -74,6 +74,8 @@ class Marker:
     check: str = ""  # a computed check instead of rules (e.g. "review_date")
     active_from: dt.date | None = None  # only outdated when judged on or after this date
     exclude: list = field(default_factory=list)  # a clause that matches one of these never counts
+    applies: list[str] = field(default_factory=lambda: list(SCHOOL_TYPES))
+    dated: list = field(default_factory=list)  # [{active_from: date, any: [...]}]: rules that count from a date
 
 
 @dataclass
@@ -126,7 +128,7 @@ def _all_entries(owner) -> list:
         for el in owner.elements:
             out += [*el.any, *el.context, *el.exclude]
         return out
-    return [*owner.any, *owner.context, *owner.exclude]
+    return [*owner.any, *owner.context, *owner.exclude, *(e for d in owner.dated for e in d["any"])]
 
 
 # ---------------------------------------------------------------- validation
@@ -165,7 +167,7 @@ _ITEM_FIELDS = {"id", "title", "area", "requirement", "basis", "citation", "reme
                 "applies", "phases", "if_used", "used", "not_used", "used_exclude", "met", "partial", "caps",
                 "sections", "priority"}
 _MARKER_FIELDS = {"id", "title", "basis", "any", "remedy", "replaced_by", "context", "negation",
-                  "check", "active_from", "exclude"}
+                  "check", "active_from", "exclude", "applies", "dated"}
 
 
 def parse_item(d: dict, path: Path) -> Item:
@@ -225,9 +227,20 @@ def parse_marker(d: dict, kind: str, path: Path) -> Marker:
         where.fail("active_from", "must be a date (YYYY-MM-DD)")
     if d.get("negation", "reject") not in ("allow", "reject"):
         where.fail("negation", "must be allow or reject")
+    applies = d.get("applies", list(SCHOOL_TYPES))
+    if not isinstance(applies, list) or any(a not in SCHOOL_TYPES for a in applies):
+        where.fail("applies", f"must be a list of {', '.join(SCHOOL_TYPES)}")
+    dated = d.get("dated") or []
+    if not isinstance(dated, list):
+        where.fail("dated", "must be a list of {active_from, any}")
+    for n, block in enumerate(dated):
+        if not isinstance(block, dict) or not isinstance(block.get("active_from"), dt.date):
+            where.fail(f"dated[{n}].active_from", "must be a date (YYYY-MM-DD)")
+        _rules(block, "any", _Where(path, f"{d.get('id', '?')} dated[{n}]"), required=True)
     return Marker(
         id=_req(d, "id", where), kind=kind, title=_req(d, "title", where), basis=d.get("basis", ""),
-        any=_rules(d, "any", where, required=not check), remedy=d.get("remedy", ""),
+        any=_rules(d, "any", where, required=not check and not dated), remedy=d.get("remedy", ""),
+        applies=applies, dated=dated,
         replaced_by=d.get("replaced_by", ""), context=_rules(d, "context", where),
         negation=d.get("negation", "reject"), check=check, active_from=active,
         exclude=_rules(d, "exclude", where))

@@ -173,12 +173,14 @@ class _Matcher:
         excl = [_keys(self.ps, e) for e in exclude]
         out = []
         for i in range(len(self.clauses)):
-            present = self.index.keys_at(i, affirmed=(negation == "reject"))
-            if not any(all(k in present for k in keys) for keys in compiled):
+            every = set(self.index.hits[i])
+            affirmed = self.index.keys_at(i, affirmed=True) if negation == "reject" else every
+            # With negation rejected, an entry's first pattern must be affirmed; the others in an
+            # AND entry only qualify it ("SEND is no excuse": "excuse" is negated, SEND is not).
+            if not any(keys[0] in affirmed and all(k in every for k in keys[1:]) for keys in compiled):
                 continue
             if ctx and not (ctx & self.index.context_keys(i)):
                 continue
-            every = set(self.index.hits[i])
             if any(all(k in every for k in keys) for keys in excl):
                 continue
             out.append(i)
@@ -271,12 +273,15 @@ def judge_item(m: _Matcher, item: Item, *, school_type: str | None, phase: str |
     return f
 
 
-def judge_marker(m: _Matcher, marker: Marker, *, as_of: dt.date) -> Finding | None:
+def judge_marker(m: _Matcher, marker: Marker, *, as_of: dt.date, school_type: str | None = None) -> Finding | None:
     if marker.active_from and as_of < marker.active_from:
+        return None
+    if school_type and school_type not in marker.applies:
         return None
     if marker.check == "review_date":
         return _review_date(m, marker, as_of)
-    idxs = m.clauses_for(marker.any, context=marker.context, negation=marker.negation, exclude=marker.exclude)
+    rules = list(marker.any) + [e for d in marker.dated if as_of >= d["active_from"] for e in d["any"]]
+    idxs = m.clauses_for(rules, context=marker.context, negation=marker.negation, exclude=marker.exclude)
     if not idxs:
         return None
     f = Finding(marker.id, marker.kind, "present", min(0.9, 0.6 + 0.1 * len(idxs)), m.evidence(idxs[:MAX_EVIDENCE]))
@@ -335,6 +340,6 @@ def match_document(document: Document, checklist: Checklist, *, as_of: dt.date,
             if f.status == "missing":
                 f.status, f.confidence = "not-evaluated", 0.0
                 f.explanation = f"not found in the pages read; page(s) {pages} could not be read. " + f.explanation
-    flags = [f for mk in checklist.red_flags if (f := judge_marker(m, mk, as_of=as_of))]
-    old = [f for mk in checklist.outdated if (f := judge_marker(m, mk, as_of=as_of))]
+    flags = [f for mk in checklist.red_flags if (f := judge_marker(m, mk, as_of=as_of, school_type=school_type))]
+    old = [f for mk in checklist.outdated if (f := judge_marker(m, mk, as_of=as_of, school_type=school_type))]
     return Match(items, flags, old)
