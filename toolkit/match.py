@@ -102,6 +102,15 @@ class _Index:
         self.heading_hits = dict(zip(paths, self.hits[n:]))
         self.hits = self.hits[:n]
         self.lead_in = self._lead_ins()
+        # Inverted: key -> clauses it hits (anywhere / outside a negation).
+        self.where: dict[str, set[int]] = {}
+        self.where_affirmed: dict[str, set[int]] = {}
+        for i, found in enumerate(self.hits):
+            for key, hit in found.items():
+                self.where.setdefault(key, set()).add(i)
+                if not hit.negated:
+                    self.where_affirmed.setdefault(key, set()).add(i)
+        self._context: dict[int, set[str]] = {}
 
     def _lead_ins(self) -> list[int | None]:
         out: list[int | None] = []
@@ -117,7 +126,22 @@ class _Index:
     def keys_at(self, i: int, *, affirmed: bool) -> set[str]:
         return {k for k, h in self.hits[i].items() if not (affirmed and h.negated)}
 
+    def clauses_with(self, keys: list[str], *, affirmed: bool) -> set[int]:
+        """Clauses where every key hits, the first outside a negation when `affirmed`."""
+        first = (self.where_affirmed if affirmed else self.where).get(keys[0], set())
+        for k in keys[1:]:
+            if not first:
+                break
+            first = first & self.where.get(k, set())
+        return first
+
     def context_keys(self, i: int) -> set[str]:
+        if i in self._context:
+            return self._context[i]
+        self._context[i] = keys = self._context_keys(i)
+        return keys
+
+    def _context_keys(self, i: int) -> set[str]:
         """Keys hit in the clause, its heading path, its lead-in sentence (for a list item or table
         row) and the sentence just before it in the same section ("The DSL will ... . They ...")."""
         clause = self.clauses[i]
@@ -168,23 +192,18 @@ class _Matcher:
     def clauses_for(self, entries: list, *, context: list = (), negation: str = "allow",
                     exclude: list = ()) -> list[int]:
         """Clauses where an entry (all its patterns) hits, within context, outside exclusions."""
-        compiled = [_keys(self.ps, e) for e in entries]
-        ctx = {k for e in context for k in _keys(self.ps, e)}
-        excl = [_keys(self.ps, e) for e in exclude]
-        out = []
-        for i in range(len(self.clauses)):
-            every = set(self.index.hits[i])
-            affirmed = self.index.keys_at(i, affirmed=True) if negation == "reject" else every
-            # With negation rejected, an entry's first pattern must be affirmed; the others in an
-            # AND entry only qualify it ("SEND is no excuse": "excuse" is negated, SEND is not).
-            if not any(keys[0] in affirmed and all(k in every for k in keys[1:]) for keys in compiled):
-                continue
-            if ctx and not (ctx & self.index.context_keys(i)):
-                continue
-            if any(all(k in every for k in keys) for keys in excl):
-                continue
-            out.append(i)
-        return out
+        # With negation rejected, an entry's first pattern must be affirmed; the others in an
+        # AND entry only qualify it ("SEND is no excuse": "excuse" is negated, SEND is not).
+        hits: set[int] = set()
+        for e in entries:
+            hits |= self.index.clauses_with(_keys(self.ps, e), affirmed=(negation == "reject"))
+        if hits and exclude:
+            for e in exclude:
+                hits -= self.index.clauses_with(_keys(self.ps, e), affirmed=False)
+        if hits and context:
+            ctx = {k for e in context for k in _keys(self.ps, e)}
+            hits = {i for i in hits if ctx & self.index.context_keys(i)}
+        return sorted(hits)
 
     def evidence(self, idxs: list[int], element: str = "") -> list[Evidence]:
         return [Evidence(self.clauses[i].id, self.clauses[i].text, self.clauses[i].page,

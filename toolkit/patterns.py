@@ -199,10 +199,11 @@ class PatternSet:
         """(key, start token, end token) of every hit in the doc; regex hits map to tokens."""
         strings = doc.vocab.strings
         seg_hits: dict[str, set[tuple[int, int]]] = {}
-        norms = {t.norm_ for t in doc}
-        lowers = [t.lower_ for t in doc]
+        norms = {strings[h] for h in set(doc.to_array("NORM").tolist())}
         matchers = [self.by_norm[n] for n in norms if n in self.by_norm]
-        matchers += [m for p, m in self.by_prefix.items() if any(w.startswith(p) for w in lowers)]
+        if self.by_prefix:
+            lowered = doc.text.lower()
+            matchers += [m for p, m in self.by_prefix.items() if p in lowered]
         for matcher in matchers:
             for mid, s, e in matcher(doc):
                 seg_hits.setdefault(strings[mid], set()).add((s, e))
