@@ -89,9 +89,10 @@ class _Index:
         paths = sorted({c.heading_path for c in self.clauses})
         texts = [c.text for c in self.clauses] + paths
         self.hits: list[dict[str, _Hit]] = []
-        for doc in nlp.pipe(texts, batch_size=256):
+        regex_hits = ps.regex_hits(texts)
+        for doc, rx in zip(nlp.pipe(texts, batch_size=256), regex_hits):
             found: dict[str, _Hit] = {}
-            for key, start, end in ps.find(doc):
+            for key, start, end in ps.find(doc, rx):
                 hit = _Hit(_negated(doc, start, end), _hedged(doc, start))
                 old = found.get(key)
                 # A clause counts as affirming a key if any of its hits is not negated.

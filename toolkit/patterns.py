@@ -17,6 +17,7 @@ spaces: write two patterns instead.
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 
@@ -26,6 +27,7 @@ from toolkit.nlp import get_nlp, lemma
 
 _GAP = re.compile(r"^~(\d*)$")
 MAX_EXPANSIONS = 64
+_SEPARATOR = "\n|.;_\n"  # a line of its own: stops [^.;|] classes, and "_" stops ^\W* runs
 
 
 class PatternError(ValueError):
@@ -130,18 +132,35 @@ def token_specs(pattern: str) -> list[list[dict]]:
     return out
 
 
+# Words in nearly every clause of a behaviour policy make poor anchors: a matcher anchored on
+# one runs on most clauses. A segment is anchored on its first required word not listed here.
+COMMON_WORDS = frozenset("""
+a an the and or of to in on at by for from with as be is are will may can must should not no
+this that these those it its they them their we our us you your he she his her all any each
+pupil student child learner young people person school academy college staff member adult teacher
+parent carer family behaviour policy time day class lesson work use take make give need
+""".split())
+
+
 def _anchor(seq: list[dict]) -> tuple[list[str], str | None]:
     """What a clause must contain for this gap-free sequence to match anywhere in it: the lemmas
-    of its first required literal token, or else the prefix of its first required prefix token."""
-    prefix = None
+    of one required literal token (the first uncommon one), or else a required prefix."""
+    literals, prefix = [], None
     for spec in seq:
         if spec.get("OP") == "?":
             continue
         if "NORM" in spec:
             norm = spec["NORM"]
-            return (sorted(norm["IN"]) if isinstance(norm, dict) else [norm]), None
-        if prefix is None and "LOWER" in spec:
+            literals.append(sorted(norm["IN"]) if isinstance(norm, dict) else [norm])
+        elif prefix is None and "LOWER" in spec:
             prefix = spec["LOWER"]["REGEX"][1:].replace("\\", "")
+    for norms in literals:
+        if not any(n in COMMON_WORDS for n in norms):
+            return norms, None
+    if prefix and len(prefix) >= 4:
+        return [], prefix
+    if literals:
+        return literals[0], None
     return [], prefix or ""
 
 
@@ -184,7 +203,7 @@ class PatternSet:
         key = f"p{len(self._keys)}"
         if pattern.startswith("re:"):
             try:
-                rx = re.compile(pattern[3:].strip(), re.I)
+                rx = re.compile(pattern[3:].strip(), re.I | re.M)
             except re.error as exc:
                 raise PatternError(f"bad regular expression {pattern!r}: {exc}") from exc
             self.regexes.append(Compiled(key, pattern, rx))
@@ -195,8 +214,38 @@ class PatternSet:
         self._keys[pattern] = key
         return key
 
-    def find(self, doc) -> list[tuple[str, int, int]]:
-        """(key, start token, end token) of every hit in the doc; regex hits map to tokens."""
+    def regex_hits(self, texts: list[str]) -> list[list[tuple[str, int, int]]]:
+        """(key, start char, end char) of every regex hit in each text: each expression runs once
+        over all the texts joined (far faster than once per clause). The separator holds the
+        characters rules use to stop at a clause's end (".;|" and a line break); a hit that would
+        still span two texts is dropped."""
+        joined = _SEPARATOR.join(texts)
+        starts, pos = [], 0
+        for t in texts:
+            starts.append(pos)
+            pos += len(t) + len(_SEPARATOR)
+        out: list[list[tuple[str, int, int]]] = [[] for _ in texts]
+        for c in self.regexes:
+            recheck: set[int] = set()
+            for m in c.regex.finditer(joined):
+                if m.end() == m.start():
+                    continue
+                i = bisect.bisect_right(starts, m.start()) - 1
+                if m.start() >= starts[i] + len(texts[i]) or m.end() > starts[i] + len(texts[i]):
+                    # It ran into the separator: match the texts it touched one by one instead.
+                    j = bisect.bisect_right(starts, m.end()) - 1
+                    recheck.update(range(i, j + 1))
+                    continue
+                out[i].append((c.key, m.start() - starts[i], m.end() - starts[i]))
+            for i in recheck:
+                have = {(a, b) for k, a, b in out[i] if k == c.key}
+                out[i] += [(c.key, m.start(), m.end()) for m in c.regex.finditer(texts[i])
+                           if m.end() > m.start() and (m.start(), m.end()) not in have]
+        return out
+
+    def find(self, doc, regex_hits: list[tuple[str, int, int]] | None = None) -> list[tuple[str, int, int]]:
+        """(key, start token, end token) of every hit in the doc; regex hits map to tokens.
+        `regex_hits` are this doc's from `regex_hits()`, when the caller matched a batch."""
         strings = doc.vocab.strings
         seg_hits: dict[str, set[tuple[int, int]]] = {}
         norms = {strings[h] for h in set(doc.to_array("NORM").tolist())}
@@ -220,10 +269,10 @@ class PatternSet:
                         break
                 if ends:
                     found.add((key, start, max(ends)))
-        text = doc.text
-        for c in self.regexes:
-            for m in c.regex.finditer(text):
-                span = doc.char_span(m.start(), m.end(), alignment_mode="expand")
-                if span is not None:
-                    found.add((c.key, span.start, span.end))
+        if regex_hits is None:
+            regex_hits = self.regex_hits([doc.text])[0]
+        for key, start, end in regex_hits:
+            span = doc.char_span(start, end, alignment_mode="expand")
+            if span is not None:
+                found.add((key, span.start, span.end))
         return sorted(found, key=lambda h: (h[1], h[2], h[0]))

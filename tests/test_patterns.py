@@ -1,0 +1,50 @@
+"""The rule pattern language: words on lemmas, alternatives, optional words, prefixes and gaps."""
+
+import pytest
+
+from toolkit.extract import extract
+from toolkit.nlp import get_nlp
+from toolkit.patterns import PatternError, PatternSet
+
+from conftest import CORPUS
+
+
+def hits(pattern, text):
+    ps = PatternSet()
+    key = ps.add(pattern)
+    return [text_of(text, s, e) for k, s, e in ps.find(get_nlp()(text)) if k == key]
+
+
+def text_of(text, s, e):
+    return get_nlp()(text)[s:e].text
+
+
+@pytest.mark.parametrize("pattern,text,expected", [
+    ("search pupil", "Staff searched pupils today.", ["searched pupils"]),
+    ("detention|isolation", "An Isolation may follow.", ["Isolation"]),
+    ("after-school detention", "an after-school detention", ["after-school detention"]),
+    ("fixed-term|fixed-period exclusion", "a fixed-period exclusion", ["fixed-period exclusion"]),
+    ("reasonable? force", "force and reasonable force", ["force", "reasonable force", "force"]),
+    ("vap* ~2 confiscate", "Vapes will be confiscated", ["Vapes will be confiscated"]),
+    ("parent ~3 inform", "Parents will always be informed", ["Parents will always be informed"]),
+    ("parent ~2 inform", "Parents will always be promptly informed", []),
+    ("teach ~2 the? ~3 routine", "we teach all of the daily routines", ["teach all of the daily routines"]),
+    ("re:\\bC[1-5]\\b", "A C3 is logged.", ["C3"]),
+])
+def test_pattern_language(pattern, text, expected):
+    assert hits(pattern, text) == expected
+
+
+@pytest.mark.parametrize("pattern", ["~", "~ ~2", "re:(unclosed", "the? ~"])
+def test_patterns_that_match_nothing_or_do_not_compile_are_errors(pattern):
+    with pytest.raises(PatternError):
+        PatternSet().add(pattern)
+
+
+def test_regexes_over_a_whole_document_hit_exactly_what_they_hit_clause_by_clause(national):
+    ps = national.patterns()
+    doc = extract(CORPUS / "st-aldhelms-prep.docx")
+    texts = [c.text for c in doc.clauses]
+    together = ps.regex_hits(texts)
+    one_by_one = [ps.regex_hits([t])[0] for t in texts]
+    assert [sorted(h) for h in together] == [sorted(h) for h in one_by_one]
