@@ -422,8 +422,9 @@ def rendered(slug: str, cache_root: Path, weasy: str | None, fresh: bool) -> tup
     if done.exists() and not fresh:
         meta = json.loads(done.read_text())
     else:
-        if folder.exists():
-            shutil.rmtree(folder)
+        if folder.parent.exists():  # renderings of older versions of this source or renderer
+            for old in folder.parent.iterdir():
+                shutil.rmtree(old)
         out = render.render_all(md, folder, weasy=weasy is not None)
         meta = {"meta": out["meta"], "files": {k: (v.name if v else None) for k, v in out.items() if k != "meta"}}
         done.write_text(json.dumps(meta))

@@ -5,8 +5,8 @@ Every renderer writes into a folder the caller gives (a cache or temp folder, ne
     reportlab.pdf   corpus/build.py's render_pdf: running header, "Uncontrolled when printed"
                     and "Page N" footer (the same producer as the corpus PDFs)
     weasyprint.pdf  a second producer: HTML + CSS paged media (WeasyPrint) with @page running
-                    header and "Page N of M" footer, tables, and one section laid out on its own
-                    two-column page (CSS `columns: 2`)
+                    header and "Page N of M" footer, tables, and a run of sections laid out on a
+                    two-column page of its own (CSS `columns: 2`)
     scanned.pdf     reportlab.pdf with page 2 replaced by a picture of it (pypdfium2 raster,
                     no text layer), as if that page had been scanned
     page2.png       the picture used for the scanned page (for OCR)
@@ -17,7 +17,6 @@ Every renderer writes into a folder the caller gives (a cache or temp folder, ne
 from __future__ import annotations
 
 import html
-import re
 import sys
 from pathlib import Path
 
