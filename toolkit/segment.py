@@ -19,6 +19,14 @@ class Block:
     text: str
     page: int = 1
     level: int = 0  # heading level (1 = title)
+    page_breaks: list = field(default_factory=list)  # (char offset, page) where the text moves on a page
+
+    def page_at(self, offset: int) -> int:
+        page = self.page
+        for start, p in self.page_breaks:
+            if offset >= start:
+                page = p
+        return page
 
 
 @dataclass
@@ -31,17 +39,29 @@ class Extracted:
     unread_pages: list[int] = field(default_factory=list)
 
 
+def _cleaned(b: Block) -> Block:
+    """The block with its text cleaned; page-break offsets follow the text (whitespace runs fold)."""
+    if not b.page_breaks:
+        return Block(b.kind, clean(b.text), b.page, b.level)
+    cuts = [start for start, _ in b.page_breaks] + [len(b.text)]
+    cleaned, breaks = clean(b.text[:cuts[0]]), []
+    for (start, page), end in zip(b.page_breaks, cuts[1:]):
+        breaks.append((len(cleaned) + 1 if cleaned else 0, page))
+        cleaned = f"{cleaned} {clean(b.text[start:end])}".strip()
+    return Block(b.kind, cleaned, b.page, b.level, breaks)
+
+
 def clean(text: str) -> str:
     text = text.replace("\u00ad", "").replace("\ufb01", "fi").replace("\ufb02", "fl")
     text = text.replace("\u2019", "'").replace("\u2018", "'").replace("\u201c", '"').replace("\u201d", '"')
     return _SPACE.sub(" ", text).strip()
 
 
-def split_sentences(texts: list[str]) -> list[list[str]]:
-    """Sentences of each text, using the project's spaCy sentencizer."""
+def split_sentences(texts: list[str]) -> list[list[tuple[str, int]]]:
+    """(sentence, start offset) of each text, using the project's spaCy sentencizer."""
     out = []
     for doc in get_nlp().pipe(texts):
-        out.append([s.text.strip() for s in doc.sents if s.text.strip()])
+        out.append([(s.text.strip(), s.start_char) for s in doc.sents if s.text.strip()])
     return out
 
 
@@ -49,7 +69,7 @@ def build_document(blocks: list[Block], *, source: str, fmt: str, pages: int,
                    warnings: list[str] | None = None) -> Document:
     """Group blocks under headings and split paragraphs into sentence clauses."""
     doc = Document(source=source, format=fmt, pages=pages, warnings=list(warnings or []))
-    blocks = [Block(b.kind, clean(b.text), b.page, b.level) for b in blocks]
+    blocks = [_cleaned(b) for b in blocks]
     blocks = [b for b in blocks if b.text]
     paras = [b.text for b in blocks if b.kind != "heading"]
     sentences = iter(split_sentences(paras))
@@ -73,10 +93,10 @@ def build_document(blocks: list[Block], *, source: str, fmt: str, pages: int,
             doc.sections.append(section)
             continue
         sents = next(sentences)
-        pieces = sents if (block.kind == "para" or len(block.text) > MAX_CLAUSE_CHARS) else [block.text]
+        pieces = sents if (block.kind == "para" or len(block.text) > MAX_CLAUSE_CHARS) else [(block.text, 0)]
         heading_path = " > ".join(t for _, t in path)
-        for piece in pieces:
-            clause = Clause(id=f"c{len(doc.clauses) + 1}", text=piece, page=block.page,
+        for piece, at in pieces:
+            clause = Clause(id=f"c{len(doc.clauses) + 1}", text=piece, page=block.page_at(at),
                             start=offset, end=offset + len(piece), heading_path=heading_path,
                             kind={"para": "sentence"}.get(block.kind, block.kind))
             section.clauses.append(clause)

@@ -93,6 +93,14 @@ def _cell(text: str | None) -> str:
     return out
 
 
+def split_margins(words: list[dict], height: float) -> tuple[list[dict], list[dict]]:
+    """(words in the top/bottom margin bands, the rest): running headers and footers are read as
+    whole lines before a two-column page is split, so they are recognised on every page."""
+    top, bottom = height * MARGIN_BAND, height * (1 - MARGIN_BAND)
+    margin = [w for w in words if w["bottom"] <= top or w["top"] >= bottom]
+    return margin, [w for w in words if not (w["bottom"] <= top or w["top"] >= bottom)]
+
+
 def split_columns(words: list[dict], split: float | None) -> list[list[dict]]:
     if split is None:
         return [words]
@@ -109,9 +117,10 @@ def page_lines(page, page_no: int) -> tuple[list[Line], int]:
     tables = page.find_tables()
     boxes = [t.bbox for t in tables]
     words = [w for w in words if not any(_in_box(w, b) for b in boxes)]
+    margins, words = split_margins(words, float(page.height))
     split = gutter(words, page.width)
     columns = split_columns(words, split)
-    lines: list[Line] = []
+    lines: list[Line] = words_to_lines(margins, page_no)
     for col_words in columns:
         col = words_to_lines(col_words, page_no)
         for table in tables:
@@ -183,7 +192,7 @@ def _blocks(lines: list[Line], body_size: float) -> list[Block]:
         elif ln.bold and len(text.split()) <= 14 and not text.endswith((".", ",")) and not _is_bullet(text):
             level = heading_level_from_text(text) or 3
         if level:
-            if blocks and blocks[-1].kind == "heading" and prev is not None and prev.size == ln.size \
+            if blocks and blocks[-1].kind == "heading" and prev is not None and abs(prev.size - ln.size) < 0.2 \
                     and ln.top - prev.bottom < line_h * PARA_GAP_RATIO and ln.page == prev.page:
                 blocks[-1].text += " " + text  # a heading wrapped over two lines
             else:
@@ -193,6 +202,7 @@ def _blocks(lines: list[Line], body_size: float) -> list[Block]:
         new_block = (
             prev is None or not blocks or blocks[-1].kind in ("heading", "row")
             or _is_bullet(text)
+            or ln.page > prev.page + 1  # a page between them was not read
             or ln.page != prev.page and prev.text.rstrip().endswith((".", ":", ";")) and ln.x0 <= prev.x0
             or ln.page == prev.page and ln.top - prev.bottom > line_h * PARA_GAP_RATIO
             or ln.page == prev.page and ln.top < prev.top  # next column
@@ -201,7 +211,12 @@ def _blocks(lines: list[Line], body_size: float) -> list[Block]:
             kind = "item" if _is_bullet(text) else "para"
             blocks.append(Block(kind, _strip_bullet(text) if kind == "item" else text, ln.page))
         else:
-            blocks[-1].text = _join(blocks[-1].text, text)
+            if ln.page != blocks[-1].page and not blocks[-1].page_breaks:
+                blocks[-1].page_breaks = []
+            joined = _join(blocks[-1].text, text)
+            if ln.page != (blocks[-1].page_breaks[-1][1] if blocks[-1].page_breaks else blocks[-1].page):
+                blocks[-1].page_breaks.append((len(joined) - len(text), ln.page))
+            blocks[-1].text = joined
         prev = ln
     return blocks
 
@@ -249,7 +264,7 @@ def extract_pdf(path: Path, data: bytes, *, engine: str = DEFAULT_ENGINE) -> Ext
         for i in scanned:
             text = ocr.ocr_pdf_page(data, i - 1)
             if len(text.strip()) >= _SCANNED_MIN_CHARS:
-                ocr_blocks[i] = [Block(b.kind, b.text, i, b.level) for b in blocks_from_text(text)]
+                ocr_blocks[i] = text  # made into blocks once the running headers are known
             else:
                 unread.append(i)
         if ocr_blocks:
@@ -260,6 +275,8 @@ def extract_pdf(path: Path, data: bytes, *, engine: str = DEFAULT_ENGINE) -> Ext
         warnings.append(f"page(s) {_pages(unread)} not read: no text layer (scanned?); needs OCR"
                         + ("" if ocr.available() else " (Tesseract is not installed)"))
     running = _running_lines(pages_lines, heights)
+    for i, text in ocr_blocks.items():
+        ocr_blocks[i] = [Block(b.kind, b.text, i, b.level) for b in blocks_from_text(_clean_ocr(text, running))]
     lines = []
     for page_lines, height in zip(pages_lines, heights):
         for ln in page_lines:
@@ -275,6 +292,24 @@ def extract_pdf(path: Path, data: bytes, *, engine: str = DEFAULT_ENGINE) -> Ext
     if ocr_blocks:  # put OCR'd pages back in page order
         blocks = sorted(blocks + [b for bs in ocr_blocks.values() for b in bs], key=lambda b: b.page)
     return Extracted(blocks, n_pages, warnings, unread)
+
+
+_OCR_BULLET = re.compile(r"^(?:[e«°*•©®]|\(?[eo]\)?)\s+(?=[A-Z])")
+
+
+def _clean_ocr(text: str, running: set[str]) -> str:
+    """OCR text of a scanned page without its running header/footer (matched loosely: OCR
+    misreads letters) and with misread bullet glyphs ("e Arrive on time") made bullets again."""
+    from difflib import SequenceMatcher
+
+    out = []
+    for line in text.splitlines():
+        norm = _DIGITS.sub("#", line.strip().lower())
+        if _PAGE_NUMBER.match(line.strip()) or any(
+                SequenceMatcher(None, norm, r).ratio() > 0.85 or (len(r) > 12 and norm.startswith(r)) for r in running):
+            continue
+        out.append(_OCR_BULLET.sub("- ", line))
+    return "\n".join(out)
 
 
 def _pages(pages) -> str:
