@@ -142,16 +142,16 @@ def save_result(db, result: CheckResult, *, given_type=None, given_phase=None) -
             "phase": result.phase, "profile_from": result.profile_from, "created_at": _now(),
         }).last_pk
         findings = [*result.match.items.values(), *result.match.red_flags, *result.match.outdated]
-        for f in findings:
-            fid = db["findings"].insert({
-                "run_id": run_id, "item_id": f.id, "kind": f.kind, "status": f.status,
-                "confidence": round(f.confidence, 3), "explanation": f.explanation,
-                "found": json.dumps(f.found), "not_found": json.dumps(f.not_found),
-            }).last_pk
-            db["evidence"].insert_all({
-                "finding_id": fid, "rank": n, "clause_id": e.clause_id, "text": e.text, "page": e.page,
-                "heading_path": e.heading_path, "element": e.element,
-            } for n, e in enumerate(f.evidence))
+        first_id = (db.execute("select coalesce(max(id), 0) from findings").fetchone()[0] or 0) + 1
+        db["findings"].insert_all(({
+            "id": first_id + n, "run_id": run_id, "item_id": f.id, "kind": f.kind, "status": f.status,
+            "confidence": round(f.confidence, 3), "explanation": f.explanation,
+            "found": json.dumps(f.found), "not_found": json.dumps(f.not_found),
+        } for n, f in enumerate(findings)), batch_size=500)
+        db["evidence"].insert_all(({
+            "finding_id": first_id + n, "rank": r, "clause_id": e.clause_id, "text": e.text, "page": e.page,
+            "heading_path": e.heading_path, "element": e.element,
+        } for n, f in enumerate(findings) for r, e in enumerate(f.evidence)), batch_size=500)
     return run_id
 
 
