@@ -69,3 +69,19 @@ def test_hostile_policy_text_is_escaped(tmp_path, mini):
     page = Page(html)
     assert "script" not in [t for t, _ in page.tags]
     assert "&lt;script&gt;" in html
+
+
+def test_report_shows_reviewed_status_and_dismissed_flags(tmp_path, mini):
+    from toolkit import review
+
+    db = open_db(tmp_path / "r.db")
+    save_result(db, check_document(doc_from_markdown(HOSTILE, "hostile.md"), checklist=mini, as_of=AS_OF, sha256="ab" * 32))
+    ids = {r["item_id"]: r["id"] for r in db["findings"].rows}
+    review.decide(db, ids["T-FORCE"], reviewer="Ann", action="change", new_status="n/a", comment="no force used")
+    review.decide(db, ids["T-RF"], reviewer="Ann", action="dismiss", comment="quoted from the DfE")
+    index = render_reports(db, tmp_path / "out")
+    page = Page((index.parent / "hostile.html").read_text())
+    row_html = (index.parent / "hostile.html").read_text().split('id="T-FORCE"')[1].split("</tr>")[0]
+    assert "reviewed by Ann" in row_html and "(tool: missing)" in row_html and ">n/a<" in row_html
+    assert "Dismissed by a reviewer" in page.all("p")
+    assert "T-RF" not in page.all("h3")  # no longer listed as a red flag

@@ -13,6 +13,7 @@ from toolkit.checklist import Checklist
 from toolkit.errors import DipsampleError
 from toolkit.extract import read_source
 from toolkit.pipeline import BatchError, check_file, expand_paths
+from toolkit.review import carry_over
 from toolkit.store import find_run, run_json, save_result
 
 
@@ -124,7 +125,9 @@ def check_and_store(paths: Iterable[str | Path], db, *, checklist: Checklist, as
 
     def store(source, result):
         result.checklist = checklist
-        finish(source, save_result(db, result, given_type=school_type, given_phase=phase))
+        run_id = save_result(db, result, given_type=school_type, given_phase=phase)
+        carry_over(db, run_id)  # earlier review decisions follow unchanged findings
+        finish(source, run_id)
 
     if jobs <= 1 or len(pending) <= 1:
         for source, src in pending:

@@ -210,6 +210,212 @@ def report_cmd(db_path, out_dir):
     click.echo(str(index))
 
 
+REVIEW_KEYS = {"a": ("agree", None), "1": ("change", "met"), "2": ("change", "partial"),
+               "3": ("change", "missing"), "4": ("change", "n/a"), "d": ("dismiss", None)}
+
+
+def queue_options(fn):
+    for opt in reversed([
+        click.option("--school", help="Only documents whose name contains this."),
+        click.option("--item", help="Only these items (an ID or prefix, e.g. SSC- or RF-)."),
+        click.option("--status", type=click.Choice(["met", "partial", "missing", "n/a", "present"]),
+                     help="Only findings with this status."),
+        click.option("--low-confidence", type=float, default=0.6, show_default=True,
+                     help="Queue findings below this confidence."),
+        click.option("--qc-rate", type=float, default=0.1, show_default=True,
+                     help="Share of confident 'met' findings sampled for quality control."),
+    ]):
+        fn = opt(fn)
+    return fn
+
+
+@cli.group(name="review", cls=Group, context_settings=CONTEXT, invoke_without_command=True)
+@db_option
+@click.option("--reviewer", envvar="DIPSAMPLE_REVIEWER", help="Your name (or $DIPSAMPLE_REVIEWER); kept with every decision.")
+@queue_options
+@click.pass_context
+def review_group(ctx, db_path, reviewer, school, item, status, low_confidence, qc_rate):
+    """Review what the tool found, one finding at a time, in the terminal.
+
+    Red flags come first, then statutory gaps, findings changed since an earlier review,
+    low-confidence findings and a sample of confident ones. Keys: [a]gree, [1] met [2] partial
+    [3] missing [4] n/a, [d]ismiss a red flag, [c]omment, [n]ext, [b]ack, [q]uit. Decisions are
+    kept at once; run it again to carry on where you stopped.
+
+    \b
+    Example:
+        dipsample review --reviewer "A. Auditor" --item SSC-
+        dipsample review queue --json
+    """
+    ctx.ensure_object(dict)
+    ctx.obj.update(db_path=db_path, filters=dict(school=school, item=item, status=status,
+                                                 low_confidence=low_confidence, qc_rate=qc_rate))
+    if ctx.invoked_subcommand is not None:
+        return
+    from toolkit import review
+
+    if not reviewer:
+        reviewer = click.prompt("Reviewer name")
+    db = _existing_db(db_path)
+    entries = review.queue(db, reviewer=reviewer, **ctx.obj["filters"])
+    if not entries:
+        click.echo("Nothing to review: the queue is empty.")
+        return
+    pos = 0
+    while 0 <= pos < len(entries):
+        entry = entries[pos]
+        _show_finding(db, entry, pos, len(entries))
+        key = click.getchar().lower()
+        if key == "q":
+            break
+        if key == "b":
+            pos = max(0, pos - 1)
+            continue
+        if key in ("n", " ", "\r", "\n"):
+            pos += 1
+            continue
+        comment = ""
+        if key == "c":
+            comment = click.prompt("Comment")
+            review.decide(db, entry.finding_id, reviewer=reviewer, action="comment", comment=comment)
+            click.echo("comment kept")
+            continue
+        if key not in REVIEW_KEYS:
+            click.echo(f"unknown key {key!r}")
+            continue
+        action, status_ = REVIEW_KEYS[key]
+        try:
+            review.decide(db, entry.finding_id, reviewer=reviewer, action=action, new_status=status_)
+        except review.ReviewError as exc:
+            click.echo(f"Error: {exc}")
+            continue
+        click.echo(f"kept: {action}{' ' + status_ if status_ else ''}")
+        pos += 1
+    click.echo(f"{len(review.queue(db, reviewer=reviewer, **ctx.obj['filters']))} finding(s) left in the queue.")
+
+
+def _existing_db(db_path):
+    from toolkit.store import open_db
+
+    path = Path(db_path or default_db_path())
+    if not path.exists():
+        raise click.ClickException(f"{path}: no such database (run `dipsample check` first)")
+    return open_db(path)
+
+
+def _show_finding(db, entry, pos: int, total: int) -> None:
+    from toolkit import review
+
+    c = review.context(db, entry.finding_id)
+    click.echo("\n" + "=" * 78)
+    click.echo(f"[{pos + 1}/{total}] {Path(entry.document).name}  {entry.item_id} {entry.title}  ({entry.reason})")
+    if c.get("requirement"):
+        click.echo(f"Requirement: {c['requirement']}")
+    click.echo(f"Tool: {c['status']} (confidence {c['confidence']:.2f}); now: {c['current']}")
+    click.echo(f"Why: {c['explanation']}")
+    for e in c["evidence"]:
+        click.echo(f"--- page {e['page']}, {e['heading']}")
+        for t in e["before"]:
+            click.echo(f"    {t}")
+        click.echo(f"  > {e['text']}")
+        for t in e["after"]:
+            click.echo(f"    {t}")
+    for h in c["history"]:
+        click.echo(f"  history: {h['created_at']} {h['reviewer']}: {h['action']} {h['new_status'] or ''} {h['comment']}")
+    click.echo("[a]gree  [1]met [2]partial [3]missing [4]n/a  [d]ismiss  [c]omment  [n]ext [b]ack [q]uit")
+
+
+@review_group.command(name="queue")
+@json_option
+@click.pass_context
+def review_queue(ctx, as_json):
+    """List the findings waiting for a reviewer, most urgent first.
+
+    \b
+    Example:
+        dipsample review --item RF- queue --json
+    """
+    from toolkit import review
+
+    entries = review.queue(_existing_db(ctx.obj["db_path"]), **ctx.obj["filters"])
+    if as_json:
+        _emit([e.to_json() for e in entries])
+        return
+    for e in entries:
+        click.echo(f"{e.finding_id:6}  {e.reason:20} {Path(e.document).name:30.30} {e.item_id:7} {e.status:8} {e.confidence:.2f}")
+    click.echo(f"{len(entries)} finding(s) to review", err=True)
+
+
+@review_group.command(name="decide")
+@click.argument("finding_id", type=int)
+@click.option("--reviewer", envvar="DIPSAMPLE_REVIEWER", required=True, help="Your name.")
+@click.option("--agree", "action", flag_value="agree", help="The current status stands.")
+@click.option("--dismiss", "action", flag_value="dismiss", help="A red flag that is not one.")
+@click.option("--status", "new_status", type=click.Choice(["met", "partial", "missing", "n/a"]),
+              help="Change the status.")
+@click.option("--comment", default="", help="Why (kept with the decision).")
+@click.option("--evidence", "evidence_clause_id", help="The clause id that proves the item (see `dipsample extract`).")
+@click.pass_context
+def review_decide(ctx, finding_id, reviewer, action, new_status, comment, evidence_clause_id):
+    """Record one decision on a finding (decisions are never changed, only added).
+
+    \b
+    Example:
+        dipsample review decide 412 --reviewer "A. Auditor" --status partial --comment "no time limit"
+    """
+    from toolkit import review
+
+    if new_status:
+        action = "change"
+    action = action or ("comment" if comment else None)
+    if not action:
+        raise click.UsageError("give --agree, --dismiss, --status or --comment")
+    decision = review.decide(_existing_db(ctx.obj["db_path"]), finding_id, reviewer=reviewer, action=action,
+                             new_status=new_status, comment=comment, evidence_clause_id=evidence_clause_id)
+    click.echo(f"decision {decision} kept")
+
+
+@review_group.command(name="history")
+@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True)
+@click.pass_context
+def review_history(ctx, fmt):
+    """Export every decision ever made (who, when, what, why).
+
+    \b
+    Example:
+        dipsample review history --format csv > decisions.csv
+    """
+    from toolkit import review
+
+    click.echo(review.export_history(_existing_db(ctx.obj["db_path"]), fmt), nl=False)
+
+
+@review_group.command(name="stats")
+@json_option
+@click.pass_context
+def review_stats(ctx, as_json):
+    """Decisions per reviewer, how often the tool was overridden, and agreement between reviewers
+    (percentage and Cohen's kappa) on findings two of them decided.
+
+    \b
+    Example:
+        dipsample review stats
+    """
+    from toolkit import review
+
+    s = review.stats(_existing_db(ctx.obj["db_path"]))
+    if as_json:
+        _emit(s)
+        return
+    click.echo(f"{s['decisions']} decision(s); tool overridden in {s['overrides']} ({s['override_rate']:.0%})")
+    for name, n in s["by_reviewer"].items():
+        click.echo(f"  {name}: {n}")
+    for p in s["pairs"]:
+        kappa = "n/a" if p["kappa"] is None else f"{p['kappa']:.2f}"
+        click.echo(f"  {p['reviewers'][0]} / {p['reviewers'][1]}: {p['findings']} shared, "
+                   f"agreement {p['agreement']:.0%}, kappa {kappa}")
+
+
 @cli.group(name="checklist", cls=Group, context_settings=CONTEXT)
 def checklist_group():
     """List, show and validate checklists."""

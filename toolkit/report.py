@@ -36,8 +36,23 @@ def slug(source: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", Path(source).stem.lower()).strip("-") or "document"
 
 
+def _reviews(db, run_id: int) -> dict[str, dict]:
+    """item id -> the reviewed status of its finding, where a reviewer decided."""
+    return {r["item_id"]: r for r in db.query(
+        "select item_id, status, tool_status, reviewed_by, reviewed_at, review_comment from current_findings "
+        "where run_id = ? and reviewed_by is not null", [run_id])}
+
+
 def document_view(db, run_id: int) -> dict:
+    """A run as the report shows it: reviewed statuses where a reviewer decided, else the tool's."""
     data = run_json(db, run_id)
+    reviews = _reviews(db, run_id)
+    for item_id, f in data["items"].items():
+        if item_id in reviews:
+            f.update(tool_status=f["status"], status=reviews[item_id]["status"], review=reviews[item_id])
+    dismissed = [f for f in data["red_flags"] if reviews.get(f["id"], {}).get("status") == "dismissed"]
+    data["red_flags"] = [dict(f, review=reviews.get(f["id"])) for f in data["red_flags"] if f not in dismissed]
+    data["dismissed_flags"] = [dict(f, review=reviews[f["id"]]) for f in dismissed]
     meta = {r["id"]: r for r in db["checklist_items"].rows_where("checklist = ?", [data["checklist"]])}
     areas: dict[str, list] = {}
     for item_id, f in data["items"].items():
@@ -46,7 +61,7 @@ def document_view(db, run_id: int) -> dict:
         areas.setdefault(area, []).append({"id": item_id, **f, "title": m.get("title", item_id),
                                            "basis": m.get("basis", ""), "citation": m.get("citation", ""),
                                            "remedy": m.get("remedy", "")})
-    for key in ("red_flags", "outdated"):
+    for key in ("red_flags", "outdated", "dismissed_flags"):
         for f in data[key]:
             m = meta.get(f["id"], {})
             f.update(title=m.get("title", f["id"]), remedy=m.get("remedy", ""),
@@ -57,7 +72,9 @@ def document_view(db, run_id: int) -> dict:
     counts = Counter(f["status"] for f in data["items"].values())
     statutory_gaps = [i for a in areas.values() for i in a
                       if i["basis"] == "statutory" and i["status"] in ("missing", "partial")]
-    return {**data, "slug": slug(data["source"]), "name": Path(data["source"]).name,
+    reviewed = sum(1 for f in data["items"].values() if "review" in f) + sum(
+        1 for f in data["red_flags"] + data["dismissed_flags"] if f.get("review"))
+    return {**data, "slug": slug(data["source"]), "name": Path(data["source"]).name, "reviewed": reviewed,
             "areas": [(a, AREA_NAMES.get(a, a), items) for a, items in areas.items()],
             "counts": {s: counts.get(s, 0) for s in STATUS_ORDER}, "statutory_gaps": statutory_gaps}
 

@@ -63,6 +63,35 @@ def m001_initial(db: sqlite_utils.Database) -> None:
     db["evidence"].create_index(["finding_id"])
 
 
+@migration
+def m002_review(db: sqlite_utils.Database) -> None:
+    """Reviewers' decisions: append-only (triggers refuse UPDATE and DELETE), and the current
+    status of every finding as a view (latest decision, else the tool's)."""
+    db["decisions"].create({
+        "id": int, "finding_id": int, "reviewer": str, "action": str, "old_status": str,
+        "new_status": str, "comment": str, "evidence_clause_id": str, "created_at": str,
+        "tool_version": str, "checklist": str, "carried_from": int,
+    }, pk="id", foreign_keys=[("finding_id", "findings", "id")], not_null={"finding_id", "reviewer", "action"})
+    db["decisions"].create_index(["finding_id"])
+    db.executescript("""
+        CREATE TRIGGER decisions_no_update BEFORE UPDATE ON decisions
+        BEGIN SELECT RAISE(ABORT, 'review decisions are append-only: add a new decision instead'); END;
+        CREATE TRIGGER decisions_no_delete BEFORE DELETE ON decisions
+        BEGIN SELECT RAISE(ABORT, 'review decisions are append-only: they are never deleted'); END;
+        ALTER TABLE runs ADD COLUMN previous_run_id INTEGER;
+        CREATE VIEW current_findings AS
+        SELECT f.id AS finding_id, f.run_id, r.document_id, d.source, f.item_id, f.kind,
+               f.status AS tool_status, f.confidence,
+               COALESCE(last.new_status, f.status) AS status,
+               last.reviewer AS reviewed_by, last.created_at AS reviewed_at, last.comment AS review_comment
+        FROM findings f
+        JOIN runs r ON r.id = f.run_id
+        JOIN documents d ON d.id = r.document_id
+        LEFT JOIN decisions last ON last.id = (
+            SELECT max(x.id) FROM decisions x WHERE x.finding_id = f.id AND x.new_status IS NOT NULL);
+    """)
+
+
 def default_db_path() -> Path:
     return Path(os.environ.get(DB_ENV) or DEFAULT_DB)
 
@@ -140,6 +169,7 @@ def save_result(db, result: CheckResult, *, given_type=None, given_phase=None) -
             **_run_key(document_id, cl, result.as_of, given_type, given_phase),
             "checklist_name": cl.name, "checklist_version": cl.version, "school_type": result.school_type,
             "phase": result.phase, "profile_from": result.profile_from, "created_at": _now(),
+            "previous_run_id": _previous_run(db, document_id, result.source),
         }).last_pk
         findings = [*result.match.items.values(), *result.match.red_flags, *result.match.outdated]
         first_id = (db.execute("select coalesce(max(id), 0) from findings").fetchone()[0] or 0) + 1
@@ -153,6 +183,17 @@ def save_result(db, result: CheckResult, *, given_type=None, given_phase=None) -
             "heading_path": e.heading_path, "element": e.element,
         } for n, f in enumerate(findings) for r, e in enumerate(f.evidence)), batch_size=500)
     return run_id
+
+
+def _previous_run(db, document_id: int, source: str) -> int | None:
+    """The latest run of an earlier version of the same policy: another file with the same name
+    (a school's re-published policy), or an earlier run of this very file."""
+    name = Path(source).name
+    for row in db.query("select r.id, d.source from runs r join documents d on d.id = r.document_id "
+                        "where d.source like ? order by r.id desc", [f"%{name}"]):
+        if Path(row["source"]).name == name:
+            return row["id"]
+    return None
 
 
 def _save_checklist(db, cl: Checklist) -> None:

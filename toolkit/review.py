@@ -1,0 +1,282 @@
+"""Auditor review: the queue of findings that need a person, decisions kept in an append-only
+trail, carry-over when a policy is checked again, and agreement between reviewers."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+from collections import Counter
+from dataclasses import asdict, dataclass
+from itertools import combinations
+
+from toolkit import __version__
+from toolkit.errors import DipsampleError
+from toolkit.store import _now, latest_runs
+
+LOW_CONFIDENCE = 0.6  # findings below this confidence are queued for a person
+QC_RATE = 0.1  # share of confident "met" findings sampled for quality control
+ITEM_STATUSES = ("met", "partial", "missing", "n/a")
+MARKER_STATUSES = ("present", "dismissed")
+ACTIONS = ("agree", "change", "dismiss", "comment")
+REASONS = ("red flag", "statutory gap", "low confidence", "changed since review", "quality check")
+
+
+class ReviewError(DipsampleError):
+    """A decision that cannot be recorded (unknown finding, bad status, no reviewer)."""
+
+
+@dataclass
+class QueueEntry:
+    finding_id: int
+    document: str
+    item_id: str
+    kind: str
+    title: str
+    status: str  # current status (the tool's: queued findings have no decision yet)
+    confidence: float
+    reason: str
+    basis: str
+    changed: bool = False
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+def _sampled(finding: dict, rate: float) -> bool:
+    """A stable pseudo-random quality-control sample: the same findings on every machine."""
+    digest = hashlib.sha256(f"{finding['source']}|{finding['item_id']}".encode()).digest()
+    return digest[0] / 256 < rate
+
+
+def _decided_items(db, run_id: int | None) -> dict[str, dict]:
+    """item id -> latest status-setting decision, for a run (used to mark changes since review)."""
+    if not run_id:
+        return {}
+    rows = db.query("""select f.item_id, d.* from decisions d join findings f on f.id = d.finding_id
+                       where f.run_id = ? and d.new_status is not null order by d.id""", [run_id])
+    return {r["item_id"]: r for r in rows}
+
+
+def queue(db, *, reviewer: str | None = None, low_confidence: float = LOW_CONFIDENCE, qc_rate: float = QC_RATE,
+          school: str | None = None, item: str | None = None, status: str | None = None,
+          reason: str | None = None) -> list[QueueEntry]:
+    """Findings of the latest run of each document that need a person, most urgent first:
+    red flags, statutory items missing or partial, findings changed since an earlier review,
+    low-confidence findings, then a sample of confident "met" findings."""
+    entries: list[QueueEntry] = []
+    for run_id in latest_runs(db):
+        run = db["runs"].get(run_id)
+        earlier = _decided_items(db, run["previous_run_id"])
+        rows = db.query("""
+            select f.*, d.source, ci.title, ci.basis,
+                   (select count(*) from decisions x where x.finding_id = f.id and x.new_status is not null) as decided,
+                   (select count(*) from decisions x where x.finding_id = f.id and x.reviewer = ?) as mine
+            from findings f join runs r on r.id = f.run_id join documents d on d.id = r.document_id
+            left join checklist_items ci on ci.checklist = r.checklist and ci.id = f.item_id
+            where f.run_id = ? order by f.id""", [reviewer or "", run_id])
+        for f in rows:
+            if f["decided"] or f["status"] == "not-evaluated":
+                continue
+            changed = f["item_id"] in earlier
+            if f["kind"] == "red_flag":
+                why = "red flag"
+            elif f["kind"] == "outdated":
+                continue  # outdated references are facts of the text, shown in reports
+            elif f["basis"] == "statutory" and f["status"] in ("missing", "partial"):
+                why = "statutory gap"
+            elif changed:
+                why = "changed since review"
+            elif f["confidence"] < low_confidence:
+                why = "low confidence"
+            elif f["status"] == "met" and _sampled(f, qc_rate):
+                why = "quality check"
+            else:
+                continue
+            entry = QueueEntry(f["id"], f["source"], f["item_id"], f["kind"], f["title"] or f["item_id"],
+                               f["status"], f["confidence"], why, f["basis"] or "", changed)
+            if school and school.lower() not in f["source"].lower():
+                continue
+            if item and not f["item_id"].upper().startswith(item.upper()):
+                continue
+            if status and f["status"] != status:
+                continue
+            if reason and why != reason:
+                continue
+            entries.append(entry)
+    return sorted(entries, key=lambda e: (REASONS.index(e.reason), e.document, e.finding_id))
+
+
+def finding(db, finding_id: int) -> dict:
+    rows = list(db.query("""
+        select f.*, r.document_id, r.checklist, d.source, ci.title, ci.requirement, ci.basis, ci.citation, ci.remedy
+        from findings f join runs r on r.id = f.run_id join documents d on d.id = r.document_id
+        left join checklist_items ci on ci.checklist = r.checklist and ci.id = f.item_id
+        where f.id = ?""", [finding_id]))
+    if not rows:
+        raise ReviewError(f"no finding {finding_id}")
+    return rows[0]
+
+
+def context(db, finding_id: int, around: int = 1) -> dict:
+    """A finding with its evidence in context: neighbouring clauses, heading path and page."""
+    f = finding(db, finding_id)
+    evidence = list(db.query("select * from evidence where finding_id = ? order by rank", [finding_id]))
+    clauses = list(db.query("select clause_id, seq, text, page, heading_path from clauses where document_id = ? "
+                            "order by seq", [f["document_id"]]))
+    by_id = {c["clause_id"]: c for c in clauses}
+    shown = []
+    for e in evidence:
+        c = by_id.get(e["clause_id"])
+        if c is None:
+            continue
+        lo, hi = max(0, c["seq"] - around), min(len(clauses), c["seq"] + around + 1)
+        shown.append({"clause_id": c["clause_id"], "page": c["page"], "heading": c["heading_path"],
+                      "element": e["element"], "before": [x["text"] for x in clauses[lo:c["seq"]]],
+                      "text": c["text"], "after": [x["text"] for x in clauses[c["seq"] + 1:hi]]})
+    return {**f, "evidence": shown, "history": history(db, finding_id=finding_id),
+            "current": current_status(db, finding_id)}
+
+
+def current_status(db, finding_id: int) -> str:
+    row = next(db.query("select status from current_findings where finding_id = ?", [finding_id]), None)
+    if row is None:
+        raise ReviewError(f"no finding {finding_id}")
+    return row["status"]
+
+
+def decide(db, finding_id: int, *, reviewer: str, action: str, new_status: str | None = None,
+           comment: str = "", evidence_clause_id: str | None = None, carried_from: int | None = None) -> int:
+    """Record one decision (never changing an earlier one); returns its id.
+
+    agree: the current status stands; change: set `new_status`; dismiss: a red flag is not one;
+    comment: a note that changes nothing. `evidence_clause_id` marks the clause that proves the
+    item ("" for none)."""
+    reviewer = (reviewer or "").strip()
+    if not reviewer:
+        raise ReviewError("a reviewer name is required for every decision")
+    if action not in ACTIONS:
+        raise ReviewError(f"unknown action '{action}' (choose from {', '.join(ACTIONS)})")
+    f = finding(db, finding_id)
+    old = current_status(db, finding_id)
+    allowed = MARKER_STATUSES if f["kind"] != "item" else ITEM_STATUSES
+    if action == "agree":
+        new_status = old
+    elif action == "dismiss":
+        if f["kind"] == "item":
+            raise ReviewError("only red flags and outdated markers can be dismissed; change the status instead")
+        new_status = "dismissed"
+    elif action == "change":
+        if new_status not in allowed:
+            raise ReviewError(f"status '{new_status}' is not one of {', '.join(allowed)} for {f['item_id']}")
+    else:
+        new_status = None
+        if not comment.strip():
+            raise ReviewError("a comment decision needs a comment")
+    if evidence_clause_id:
+        ok = db.execute("select 1 from clauses where document_id = ? and clause_id = ?",
+                        [f["document_id"], evidence_clause_id]).fetchone()
+        if not ok:
+            raise ReviewError(f"clause {evidence_clause_id} is not in this document")
+    with db.conn:
+        return db["decisions"].insert({
+            "finding_id": finding_id, "reviewer": reviewer, "action": action, "old_status": old,
+            "new_status": new_status, "comment": comment.strip(), "evidence_clause_id": evidence_clause_id,
+            "created_at": _now(), "tool_version": __version__, "checklist": f["checklist"],
+            "carried_from": carried_from,
+        }).last_pk
+
+
+def history(db, *, finding_id: int | None = None) -> list[dict]:
+    """Every decision, oldest first, with the document and item it concerns."""
+    where, params = ("where d.finding_id = ?", [finding_id]) if finding_id is not None else ("", [])
+    return list(db.query(f"""
+        select d.id, d.created_at, d.reviewer, doc.source as document, f.item_id, d.action, d.old_status,
+               d.new_status, d.comment, d.evidence_clause_id, d.finding_id, d.tool_version, d.checklist,
+               d.carried_from
+        from decisions d join findings f on f.id = d.finding_id join runs r on r.id = f.run_id
+        join documents doc on doc.id = r.document_id {where} order by d.id""", params))
+
+
+def export_history(db, fmt: str = "csv") -> str:
+    rows = history(db)
+    if fmt == "json":
+        return json.dumps(rows, indent=2)
+    buf = io.StringIO()
+    fields = list(rows[0]) if rows else ["id", "created_at", "reviewer", "document", "item_id", "action",
+                                         "old_status", "new_status", "comment"]
+    writer = csv.DictWriter(buf, fieldnames=fields)
+    writer.writeheader()
+    writer.writerows(rows)
+    return buf.getvalue()
+
+
+def carry_over(db, run_id: int) -> tuple[int, int]:
+    """After a policy is checked again, carry each earlier decision to the new finding for the same
+    item when its quoted evidence is unchanged; the rest go back to the queue ("changed since
+    review"). Returns (carried, changed)."""
+    run = db["runs"].get(run_id)
+    prev = run["previous_run_id"]
+    if not prev:
+        return 0, 0
+    earlier = _decided_items(db, prev)
+    if not earlier:
+        return 0, 0
+    old_findings = {r["item_id"]: r["id"] for r in db.query("select id, item_id from findings where run_id = ?", [prev])}
+    carried = changed = 0
+    for f in db.query("select id, item_id from findings where run_id = ?", [run_id]):
+        last = earlier.get(f["item_id"])
+        if last is None or db.execute("select 1 from decisions where finding_id = ?", [f["id"]]).fetchone():
+            continue
+        if _evidence_texts(db, f["id"]) == _evidence_texts(db, old_findings[f["item_id"]]):
+            decide(db, f["id"], reviewer=last["reviewer"], action="change" if last["action"] != "dismiss" else "dismiss",
+                   new_status=last["new_status"], comment=f"carried over from decision {last['id']}: evidence unchanged",
+                   evidence_clause_id=None, carried_from=last["id"])
+            carried += 1
+        else:
+            changed += 1
+    return carried, changed
+
+
+def _evidence_texts(db, finding_id: int) -> list[str]:
+    return sorted(r["text"] for r in db.query("select text from evidence where finding_id = ?", [finding_id]))
+
+
+def cohen_kappa(pairs: list[tuple[str, str]]) -> float | None:
+    """Cohen's kappa for two raters over the same findings; None when it is undefined."""
+    n = len(pairs)
+    if not n:
+        return None
+    observed = sum(a == b for a, b in pairs) / n
+    first, second = Counter(a for a, _ in pairs), Counter(b for _, b in pairs)
+    expected = sum(first[c] * second[c] for c in set(first) | set(second)) / (n * n)
+    if expected == 1:
+        return None
+    return (observed - expected) / (1 - expected)
+
+
+def stats(db) -> dict:
+    """Decisions per reviewer, overrides of the tool, and agreement between each pair of reviewers
+    on the findings both decided (each reviewer's latest status for it)."""
+    latest: dict[tuple[str, int], str] = {}
+    counts: Counter = Counter()
+    overrides = 0
+    for d in db.query("select d.*, f.status as tool_status from decisions d join findings f on f.id = d.finding_id "
+                      "where d.new_status is not null and d.carried_from is null order by d.id"):
+        latest[(d["reviewer"], d["finding_id"])] = d["new_status"]
+        counts[d["reviewer"]] += 1
+        overrides += d["new_status"] != d["tool_status"]
+    reviewers = sorted(counts)
+    pairs_out = []
+    for a, b in combinations(reviewers, 2):
+        both = [(latest[(a, f)], latest[(b, f)]) for (r, f) in latest if r == a and (b, f) in latest]
+        if not both:
+            continue
+        kappa = cohen_kappa(both)
+        pairs_out.append({"reviewers": [a, b], "findings": len(both),
+                          "agreement": round(sum(x == y for x, y in both) / len(both), 4),
+                          "kappa": None if kappa is None else round(kappa, 4)})
+    total = sum(counts.values())
+    return {"decisions": total, "by_reviewer": dict(counts), "overrides": overrides,
+            "override_rate": round(overrides / total, 4) if total else 0.0, "pairs": pairs_out}
