@@ -23,7 +23,8 @@ def test_version():
 
 
 def test_every_command_has_help_with_an_example():
-    for args in (["extract"], ["check"], ["eval"], ["report"], ["checklist", "list"], ["checklist", "show"],
+    for args in (["extract"], ["check"], ["eval"], ["report"], ["review"], ["review", "queue"], ["review", "decide"],
+                 ["review", "history"], ["review", "stats"], ["db", "backup"], ["checklist", "list"], ["checklist", "show"],
                  ["checklist", "validate"]):
         r = run(*args, "--help")
         assert r.exit_code == 0 and "Example:" in r.output, args

@@ -125,3 +125,14 @@ def test_history_export_csv_and_json(db):
     assert csv_out.splitlines()[0].startswith("id,created_at,reviewer,document,item_id,action")
     json_out = CliRunner().invoke(cli, ["review", "--db", path, "history", "--format", "json"]).output
     assert '"reviewer": "Ann"' in json_out
+
+
+def test_backup_keeps_the_review_trail(db, tmp_path):
+    review.decide(db, first(db).finding_id, reviewer="Ann", action="agree")
+    path = db.conn.execute("PRAGMA database_list").fetchone()[2]
+    r = CliRunner().invoke(cli, ["db", "backup", str(tmp_path / "copy.db"), "--db", path])
+    assert r.exit_code == 0, r.output
+    copy = open_db(tmp_path / "copy.db")
+    assert copy["decisions"].count == 1 and copy["findings"].count == db["findings"].count
+    again = CliRunner().invoke(cli, ["db", "backup", str(tmp_path / "copy.db"), "--db", path])
+    assert again.exit_code == 1 and "already exists" in again.output

@@ -192,22 +192,83 @@ def eval_cmd(labels_dir, docs_dir, checklist_name, as_json):
 @cli.command(name="report")
 @db_option
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("reports"),
-              show_default=True, help="Folder for the HTML reports.")
-def report_cmd(db_path, out_dir):
-    """Write an HTML report per checked document and an index page.
+              show_default=True, help="Folder for the reports.")
+@click.option("--pdf", is_flag=True, help="Also write a PDF beside each HTML report (needs WeasyPrint and pango).")
+def report_cmd(db_path, out_dir, pdf):
+    """Write an HTML report per checked document, the sample report over all of them
+    (sample.html) and an index page; with --pdf, PDFs beside them.
+
+    Each report is one self-contained file (no external CSS, scripts or fonts) that prints with
+    page breaks between sections. Without WeasyPrint or Debian's pango, --pdf says what to
+    install and still writes the HTML.
 
     \b
     Example:
         dipsample report --db dipsample.db --out reports/
+        dipsample report --out reports/ --pdf
     """
-    from toolkit.report import render_reports
-    from toolkit.store import open_db
+    from toolkit.report import PdfUnavailable, render_reports, write_pdfs
 
-    path = Path(db_path or default_db_path())
-    if not path.exists():
-        raise click.ClickException(f"{path}: no such database (run `dipsample check` first)")
-    index = render_reports(open_db(path), out_dir)
+    index = render_reports(_existing_db(db_path), out_dir)
+    if pdf:
+        try:
+            pdfs = write_pdfs(out_dir)
+            click.echo(f"{len(pdfs)} PDF(s) written to {out_dir}", err=True)
+        except PdfUnavailable as exc:
+            click.echo(f"warning: no PDFs written: {exc}; the HTML reports are written", err=True)
     click.echo(str(index))
+
+
+@cli.command(name="letter")
+@click.argument("document")
+@db_option
+@click.option("--out", "out_file", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="The Word file to write (.docx).")
+@click.option("--from", "officer", default="", help="The officer's name, printed under the letter.")
+@click.option("--template", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="Your own copy of templates/letter.yaml (the letter's wording).")
+def letter_cmd(document, db_path, out_file, officer, template):
+    """Write an editable feedback letter (DOCX) to the school whose policy is DOCUMENT.
+
+    DOCUMENT is a checked document's path or file name (or a unique part of it), or a run id.
+    The letter lists statutory gaps, red flags and outdated references with what to do; red
+    flags a reviewer dismissed are left out and reviewed statuses are used. The wording is in
+    templates/letter.yaml: copy it, edit it and pass it with --template.
+
+    \b
+    Example:
+        dipsample letter corpus/castlemere-high.pdf --out castlemere.docx --from "A. Officer"
+        dipsample letter 12 --out letter.docx --template our-letter.yaml
+    """
+    from toolkit.letter import write_letter
+
+    if out_file.suffix.lower() != ".docx":
+        raise click.BadParameter("the letter is a Word file: give a name ending in .docx", param_hint="--out")
+    click.echo(str(write_letter(_existing_db(db_path), document, out_file, officer=officer, template=template)))
+
+
+@cli.command(name="export")
+@db_option
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "json"]), required=True,
+              help="csv: one file per table in the --out folder; xlsx: one sheet per table; json: one document.")
+@click.option("--out", "out", type=click.Path(path_type=Path), required=True,
+              help="A folder (csv) or a file (xlsx, json).")
+def export_cmd(db_path, fmt, out):
+    """Export findings (current and tool status, confidence, document, item, title, basis),
+    evidence (finding, text, page, heading) and decisions (the review trail).
+
+    Findings and evidence are those of the latest check of each document.
+
+    \b
+    Example:
+        dipsample export --format xlsx --out dipsample.xlsx
+        dipsample export --format csv --out export/
+        dipsample export --format json --out dipsample.json
+    """
+    from toolkit.export import export
+
+    for path in export(_existing_db(db_path), fmt, out):
+        click.echo(str(path))
 
 
 REVIEW_KEYS = {"a": ("agree", None), "1": ("change", "met"), "2": ("change", "partial"),
@@ -414,6 +475,57 @@ def review_stats(ctx, as_json):
         kappa = "n/a" if p["kappa"] is None else f"{p['kappa']:.2f}"
         click.echo(f"  {p['reviewers'][0]} / {p['reviewers'][1]}: {p['findings']} shared, "
                    f"agreement {p['agreement']:.0%}, kappa {kappa}")
+
+
+@cli.command(name="serve")
+@db_option
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on. Anything but loopback needs $DIPSAMPLE_PASSWORD.")
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True, help="Port to listen on.")
+def serve_cmd(db_path, host, port):
+    """Review findings in a browser: documents, policy text beside its checklist, decisions.
+
+    Reviewers sign in with their name (kept with every decision). If $DIPSAMPLE_PASSWORD is set,
+    signing in also asks for it; it is required to listen on anything but this machine. Keys on a
+    document page: [a]gree, [1] met [2] partial [3] missing [4] n/a, [d]ismiss a red flag,
+    [j]/[k] next/previous item, [n]ext in queue. Stop with Ctrl-C.
+
+    \b
+    Example:
+        dipsample serve --db out/dipsample.db
+        DIPSAMPLE_PASSWORD=... dipsample serve --host 0.0.0.0 --port 8080
+    """
+    from toolkit.web import PASSWORD_ENV, check_exposure, create_app
+
+    password = os.environ.get(PASSWORD_ENV) or None
+    check_exposure(host, password)
+    app = create_app(db_path or default_db_path(), password=password)
+    click.echo(f"dipsample review: http://{'[' + host + ']' if ':' in host else host}:{port}/  (Ctrl-C to stop)", err=True)
+    app.run(host=host, port=port, debug=False, use_reloader=False, threaded=True)
+
+
+@cli.group(name="db", cls=Group, context_settings=CONTEXT)
+def db_group():
+    """Look after the database."""
+
+
+@db_group.command(name="backup")
+@click.argument("dest", type=click.Path(dir_okay=False, path_type=Path))
+@db_option
+def db_backup(dest, db_path):
+    """Write a consistent copy of the database (findings and the whole review trail) to DEST,
+    even while checks or reviews are running.
+
+    \b
+    Example:
+        dipsample db backup backups/dipsample-2026-11-27.db
+    """
+    from toolkit.store import backup
+
+    try:
+        click.echo(str(backup(_existing_db(db_path), dest)))
+    except FileExistsError as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 @cli.group(name="checklist", cls=Group, context_settings=CONTEXT)

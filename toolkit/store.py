@@ -240,3 +240,19 @@ def latest_runs(db) -> list[int]:
     """The newest run of each document."""
     return [r["id"] for r in db.query(
         "select max(id) as id from runs group by document_id order by document_id")]
+
+
+def backup(db, dest: str | Path) -> Path:
+    """A consistent copy of the database, safe while checks and reviews are writing (SQLite's
+    online backup API); the review trail is in it."""
+    import sqlite3
+
+    dest = Path(dest)
+    if dest.exists():
+        raise FileExistsError(f"{dest} already exists; choose a new name")
+    target = sqlite3.connect(dest)
+    try:
+        db.conn.backup(target)
+    finally:
+        target.close()
+    return dest

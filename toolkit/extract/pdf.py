@@ -232,6 +232,7 @@ def _read_pdfplumber(path: Path, data: bytes) -> tuple[list[list[Line]], list[fl
                 pages_lines.append(lines)
                 heights.append(float(page.height))
                 chars.append(n_chars)
+                page.close()  # pdfplumber caches every parsed page until told otherwise
     except (PdfminerException, PSException, PDFPasswordIncorrect, ValueError, KeyError, TypeError) as exc:
         cause = exc.args[0] if exc.args else exc
         if isinstance(cause, PDFPasswordIncorrect) or "password" in repr(exc).lower() or "encrypt" in repr(exc).lower():

@@ -90,4 +90,5 @@ def read_pdfium(path: Path, data: bytes) -> tuple[list[list[Line]], list[float],
         with pdfplumber.open(io.BytesIO(data), password="") as plumber:
             for i in ruled:
                 pages_lines[i], _ = page_lines(plumber.pages[i], i + 1)
+                plumber.pages[i].close()
     return pages_lines, heights, chars

@@ -1,0 +1,118 @@
+"""Findings, evidence and the review trail as tables: CSV (one file per table), XLSX (one sheet
+per table, header frozen, auto-filter on) or JSON (one document). Findings and evidence are those
+of the latest run of each document; decisions are the whole trail."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+from pathlib import Path
+
+from toolkit import __version__
+from toolkit.errors import DipsampleError
+from toolkit.review import history
+from toolkit.store import latest_runs
+
+FORMATS = ("csv", "xlsx", "json")
+# Spreadsheet programs run cells that start like a formula; policy text is untrusted.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def tables(db) -> dict[str, list[dict]]:
+    """{"findings": [...], "evidence": [...], "decisions": [...]}, rows as dicts."""
+    runs = latest_runs(db)
+    marks = ",".join("?" * len(runs)) or "NULL"
+    findings = list(db.query(f"""
+        select cf.finding_id, cf.run_id, cf.source as document, cf.item_id as item, cf.kind,
+               coalesce(ci.title, cf.item_id) as title, coalesce(ci.basis, '') as basis,
+               cf.status, cf.tool_status, cf.confidence,
+               cf.reviewed_by, cf.reviewed_at, cf.review_comment, r.as_of, r.checklist_version
+        from current_findings cf join runs r on r.id = cf.run_id
+        left join checklist_items ci on ci.checklist = r.checklist and ci.id = cf.item_id
+        where cf.run_id in ({marks}) order by cf.run_id, cf.finding_id""", runs))
+    evidence = list(db.query(f"""
+        select e.finding_id, d.source as document, f.item_id as item, e.rank, e.text, e.page,
+               e.heading_path as heading, e.element, e.clause_id
+        from evidence e join findings f on f.id = e.finding_id join runs r on r.id = f.run_id
+        join documents d on d.id = r.document_id
+        where f.run_id in ({marks}) order by e.finding_id, e.rank""", runs))
+    return {"findings": findings, "evidence": evidence, "decisions": history(db)}
+
+
+def _columns(rows: list[dict], name: str) -> list[str]:
+    if rows:
+        return list(rows[0])
+    return {"findings": ["finding_id", "run_id", "document", "item", "kind", "title", "basis", "status",
+                         "tool_status", "confidence", "reviewed_by", "reviewed_at", "review_comment"],
+            "evidence": ["finding_id", "document", "item", "rank", "text", "page", "heading", "element", "clause_id"],
+            "decisions": ["id", "created_at", "reviewer", "document", "item_id", "action", "old_status",
+                          "new_status", "comment"]}[name]
+
+
+def _safe_csv(value):
+    """Cells that a spreadsheet would run as a formula get a leading apostrophe."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def export(db, fmt: str, out: str | Path) -> list[Path]:
+    """Write the tables in `fmt` to `out` (a folder for csv, a file for xlsx and json); returns the
+    files written."""
+    if fmt not in FORMATS:
+        raise DipsampleError(f"unknown export format '{fmt}' (choose from {', '.join(FORMATS)})")
+    data = tables(db)
+    out = Path(out)
+    if fmt == "csv":
+        if out.exists() and not out.is_dir():
+            raise DipsampleError(f"{out}: CSV export writes one file per table into a folder; give a folder")
+        out.mkdir(parents=True, exist_ok=True)
+        written = []
+        for name, rows in data.items():
+            path = out / f"{name}.csv"
+            with path.open("w", newline="", encoding="utf-8") as fh:
+                w = csv.writer(fh)
+                cols = _columns(rows, name)
+                w.writerow(cols)
+                w.writerows([_safe_csv(r[c]) for c in cols] for r in rows)
+            written.append(path)
+        return written
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if fmt == "json":
+        doc = {"tool_version": __version__, "exported_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+               **data}
+        out.write_text(json.dumps(doc, indent=2, ensure_ascii=False), encoding="utf-8")
+        return [out]
+    _write_xlsx(data, out)
+    return [out]
+
+
+def _write_xlsx(data: dict[str, list[dict]], out: Path) -> None:
+    from openpyxl import Workbook
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+
+    wb = Workbook()
+    wb.remove(wb.active)
+    widths = {"text": 80, "title": 50, "document": 30, "comment": 40, "review_comment": 40, "heading": 40}
+    for name, rows in data.items():
+        ws = wb.create_sheet(name)
+        cols = _columns(rows, name)
+        ws.append(cols)
+        for r in rows:
+            ws.append([ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v for v in (r[c] for c in cols)])
+        for cell in ws[1]:
+            cell.font = Font(bold=True)
+        for row in ws.iter_rows(min_row=2):
+            for cell in row:
+                if isinstance(cell.value, str):
+                    cell.data_type = "s"  # text, never a formula (policy text may start with "=")
+                    if cols[cell.column - 1] in ("text", "title", "comment", "review_comment"):
+                        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        for i, c in enumerate(cols, 1):
+            ws.column_dimensions[get_column_letter(i)].width = widths.get(c, max(10, len(c) + 2))
+        ws.freeze_panes = "A2"
+        ws.auto_filter.ref = f"A1:{get_column_letter(len(cols))}{max(1, len(rows) + 1)}"
+    wb.save(str(out))
