@@ -105,44 +105,8 @@ def two_column_section(blocks) -> tuple[int, int] | None:
 
 def weasy_html(blocks, columns: tuple[int, int] | None) -> str:
     title = build.title_of(blocks)
-    body, in_list = [], None
-    for i, b in enumerate(blocks):
-        if columns and i == columns[0]:
-            if in_list:
-                body.append(f"</{in_list}>")
-                in_list = None
-            body.append('<section class="two-col">')
-        if b[0] == "li":
-            tag = "ol" if b[2] else "ul"
-            if in_list != tag:
-                if in_list:
-                    body.append(f"</{in_list}>")
-                body.append(f"<{tag}>")
-                in_list = tag
-            body.append(f"<li>{build.inline_html(b[1])}</li>")
-        else:
-            if in_list:
-                body.append(f"</{in_list}>")
-                in_list = None
-            if b[0] == "h":
-                body.append(f"<h{b[1]}>{build.inline_html(b[2])}</h{b[1]}>")
-            elif b[0] == "p":
-                body.append(f"<p>{build.inline_html(b[1])}</p>")
-            elif b[0] == "table":
-                rows = b[1]
-                head = "".join(f"<th>{build.inline_html(c)}</th>" for c in rows[0])
-                rest = "".join("<tr>" + "".join(f"<td>{build.inline_html(c)}</td>" for c in r) + "</tr>"
-                               for r in rows[1:])
-                # A title block ("| | |") has an empty header row: leave it out, as a browser shows nothing.
-                thead = f"<thead><tr>{head}</tr></thead>" if any(c.strip() for c in rows[0]) else ""
-                body.append(f"<table>{thead}<tbody>{rest}</tbody></table>")
-        if columns and i == columns[1] - 1:
-            if in_list:
-                body.append(f"</{in_list}>")
-                in_list = None
-            body.append("</section>")
-    if in_list:
-        body.append(f"</{in_list}>")
+    # A title block's empty header row is left out, as a browser shows nothing for it.
+    body = build.html_body(blocks, columns=columns, empty_header_row=False)
     css = _CSS % {"header": _css_string(weasy_header(title)), "footer": _css_string(FOOTER_TEXT)}
     return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
             f"<style>{css}</style></head><body>\n" + "\n".join(body) + "\n</body></html>\n")

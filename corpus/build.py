@@ -79,33 +79,51 @@ def title_of(blocks) -> str:
     return next((plain(b[2]) for b in blocks if b[0] == "h"), "Behaviour Policy")
 
 
-def render_html(blocks, out: Path) -> None:
-    body = []
+def html_body(blocks, *, columns: tuple[int, int] | None = None, empty_header_row: bool = True) -> list[str]:
+    """The blocks as HTML elements. `columns` (first, end) wraps those blocks in a two-column
+    section; `empty_header_row=False` leaves out a title block's empty "| | |" header row."""
+    body: list[str] = []
     in_list = None
-    for b in blocks:
-        if b[0] == "li":
-            tag = "ol" if b[2] else "ul"
-            if in_list != tag:
-                if in_list:
-                    body.append(f"</{in_list}>")
-                body.append(f"<{tag}>")
-                in_list = tag
-            body.append(f"<li>{inline_html(b[1])}</li>")
-            continue
+
+    def close_list():
+        nonlocal in_list
         if in_list:
             body.append(f"</{in_list}>")
             in_list = None
-        if b[0] == "h":
-            body.append(f"<h{b[1]}>{inline_html(b[2])}</h{b[1]}>")
-        elif b[0] == "p":
-            body.append(f"<p>{inline_html(b[1])}</p>")
-        elif b[0] == "table":
-            rows = b[1]
-            head = "".join(f"<th>{inline_html(c)}</th>" for c in rows[0])
-            rest = "".join("<tr>" + "".join(f"<td>{inline_html(c)}</td>" for c in r) + "</tr>" for r in rows[1:])
-            body.append(f"<table><thead><tr>{head}</tr></thead><tbody>{rest}</tbody></table>")
-    if in_list:
-        body.append(f"</{in_list}>")
+
+    for i, b in enumerate(blocks):
+        if columns and i == columns[0]:
+            close_list()
+            body.append('<section class="two-col">')
+        if b[0] == "li":
+            tag = "ol" if b[2] else "ul"
+            if in_list != tag:
+                close_list()
+                body.append(f"<{tag}>")
+                in_list = tag
+            body.append(f"<li>{inline_html(b[1])}</li>")
+        else:
+            close_list()
+            if b[0] == "h":
+                body.append(f"<h{b[1]}>{inline_html(b[2])}</h{b[1]}>")
+            elif b[0] == "p":
+                body.append(f"<p>{inline_html(b[1])}</p>")
+            elif b[0] == "table":
+                rows = b[1]
+                head = "".join(f"<th>{inline_html(c)}</th>" for c in rows[0])
+                rest = "".join("<tr>" + "".join(f"<td>{inline_html(c)}</td>" for c in r) + "</tr>" for r in rows[1:])
+                keep = empty_header_row or any(c.strip() for c in rows[0])
+                thead = f"<thead><tr>{head}</tr></thead>" if keep else ""
+                body.append(f"<table>{thead}<tbody>{rest}</tbody></table>")
+        if columns and i == columns[1] - 1:
+            close_list()
+            body.append("</section>")
+    close_list()
+    return body
+
+
+def render_html(blocks, out: Path) -> None:
+    body = html_body(blocks)
     title = html.escape(title_of(blocks))
     page = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{title}</title>
