@@ -39,6 +39,49 @@ class Compiled:
     key: str
     source: str
     regex: re.Pattern | None = None
+    needs: tuple[str, ...] | None = None  # one of these (lower-case) must occur for any match
+
+
+def required_literals(regex: str) -> tuple[str, ...] | None:
+    """Lower-case strings of which at least one occurs in every text the expression matches (a
+    cheap test that lets a document skip it), or None when no such set is found."""
+    try:
+        parsed = re._parser.parse(regex, re.I)  # noqa: SLF001 - the stdlib's own regex parser
+    except (re.error, AttributeError):
+        return None
+    needs = _needs(list(parsed))
+    return tuple(sorted(needs)) if needs and all(len(n) >= 3 for n in needs) else None
+
+
+def _needs(items: list) -> set[str] | None:
+    """Best requirement of a sequence: a run of literal characters, or a group/branch whose every
+    alternative has a requirement; the most selective (longest shortest string) wins."""
+    from re import _constants as c  # noqa: PLC0415
+
+    options: list[set[str]] = []
+    run = ""
+    for op, av in items + [(None, None)]:
+        if op is c.LITERAL:
+            run += chr(av).lower()
+            continue
+        if len(run) >= 3:
+            options.append({run})
+        run = ""
+        if op is c.SUBPATTERN:
+            sub = _needs(list(av[-1]))
+            if sub:
+                options.append(sub)
+        elif op is c.BRANCH:
+            alts = [_needs(list(branch)) for branch in av[1]]
+            if all(alts):
+                options.append(set().union(*alts))
+        elif op in (c.MAX_REPEAT, c.MIN_REPEAT) and av[0] >= 1:
+            sub = _needs(list(av[2]))
+            if sub:
+                options.append(sub)
+    if not options:
+        return None
+    return max(options, key=lambda o: min(len(x) for x in o))
 
 
 def _word_specs(word: str) -> list[dict]:
@@ -206,7 +249,7 @@ class PatternSet:
                 rx = re.compile(pattern[3:].strip(), re.I | re.M)
             except re.error as exc:
                 raise PatternError(f"bad regular expression {pattern!r}: {exc}") from exc
-            self.regexes.append(Compiled(key, pattern, rx))
+            self.regexes.append(Compiled(key, pattern, rx, required_literals(pattern[3:].strip())))
         else:
             segs, gaps, texts = segments(pattern)
             seg_keys = [self._segment_key(t, s) for t, s in zip(texts, segs)]
@@ -225,7 +268,10 @@ class PatternSet:
             starts.append(pos)
             pos += len(t) + len(_SEPARATOR)
         out: list[list[tuple[str, int, int]]] = [[] for _ in texts]
+        lowered = joined.lower()
         for c in self.regexes:
+            if c.needs and not any(n in lowered for n in c.needs):
+                continue  # cannot match anywhere in these texts
             recheck: set[int] = set()
             for m in c.regex.finditer(joined):
                 if m.end() == m.start():
