@@ -101,3 +101,9 @@ def test_unreadable_document_is_not_evaluated_never_missing(mini):
     doc.readable = False
     m = match_document(doc, mini, as_of=AS_OF)
     assert {f.status for f in m.items.values()} == {"not-evaluated"}
+
+
+def test_a_negation_of_an_earlier_verb_does_not_negate_the_hit(mini):
+    flagged = judge("# Behaviour\n\nA pupil who cannot settle may be sent home to calm down.", mini).red_flags
+    assert [f.id for f in flagged] == ["T-RF"]
+    assert judge("# Behaviour\n\nNo pupil will be sent home to calm down.", mini).red_flags == []

@@ -22,6 +22,8 @@ NEGATION_CUES = {"not", "n't", "never", "no", "nor", "neither", "without", "cann
 SCOPE_BREAKS = {",", ";", ":", "but", "however", "although", "unless", "instead", "rather", "(", ")", "."}
 NEGATION_WINDOW = 6  # tokens before a hit that a cue can negate it from
 HEDGES = {"may", "might", "could", "can", "possibly"}
+MODALS = {"may", "might", "will", "would", "shall", "should", "must", "could", "can"}
+VERB_NEGATORS = {"not", "n't", "never", "cannot"}
 MAX_EVIDENCE = 6
 EVIDENCE_PER_ELEMENT = 3
 STALE_APPROVAL_MONTHS = 24
@@ -29,6 +31,27 @@ _REVIEW_NEXT = re.compile(r"next review|review date|review due|due for review|to
                           r"will be reviewed|review(?:ed)? (?:by|in|on or before)|renewal|date of next", re.I)
 _REVIEW_DONE = re.compile(r"approved|adopted|ratified|agreed|date of (?:this )?policy|"
                           r"last (?:reviewed|updated)|issued|written|published|dated|effective", re.I)
+
+
+# Borrowed voice: statute or DfE advice pasted into a policy. Its "must" is the Department's, not the
+# school's practice, so red flags never fire on it and an item proven only by it is at most partial.
+_BORROWED_HEADING = re.compile(
+    r"what the (law|dfe|department|guidance|government) says|the law says|extract from|quoted from|"
+    r"(dfe|government|statutory) (advice|guidance) (says|states)", re.I)
+_ATTRIBUTION = re.compile(
+    r"\b(the )?(dfe|department for education|department|government|secretary of state|guidance|law|legislation|"
+    r"act|regulations?|statutory guidance)\b[^.;]{0,40}\b(says|states|advises|requires|explains|sets out|"
+    r"makes clear|is clear that)\b|\baccording to (the )?(dfe|department|guidance|law|act|government)\b", re.I)
+_GENERIC_SUBJECT = re.compile(r"^(all )?(schools|headteachers|head teachers|governing (bodies|boards)|academies) "
+                              r"(must|should|may|can|are|have|need)\b", re.I)
+
+
+def borrowed(clause: Clause) -> bool:
+    """Whether a clause is pasted law or guidance rather than the school's own rule."""
+    text = clause.text.strip()
+    if _BORROWED_HEADING.search(clause.heading_path) or _ATTRIBUTION.search(text) or _GENERIC_SUBJECT.search(text):
+        return True
+    return len(text) > 40 and text[0] in "\"“" and text.rstrip(".")[-1:] in "\"”"
 
 
 @dataclass
@@ -160,10 +183,17 @@ def _negated(doc, start: int, end: int) -> bool:
     spans a gap ("send pupils home ... never"), or right after it ("detention is not used")."""
     if any(t.lower_ in NEGATION_CUES or t.norm_ in NEGATION_CUES for t in doc[start + 1:end - 1]):
         return True
+    passed_modal = False
     for tok in reversed(doc[max(0, start - NEGATION_WINDOW):start]):
         if tok.lower_ in SCOPE_BREAKS:
             break
-        if tok.lower_ in NEGATION_CUES or tok.norm_ in NEGATION_CUES:
+        if tok.lower_ in MODALS:
+            passed_modal = True
+        elif tok.lower_ in NEGATION_CUES or tok.norm_ in NEGATION_CUES:
+            # "not"/"never" negate the next verb: one before another modal belongs to an earlier
+            # verb ("a pupil who cannot settle may be sent home"); "no pupil will be ..." still counts.
+            if passed_modal and tok.lower_ in VERB_NEGATORS:
+                return False
             return True
     after = [t.lower_ for t in doc[end:end + 4]]
     for i, word in enumerate(after):
@@ -189,6 +219,7 @@ class _Matcher:
         self.ps = checklist.patterns()
         self.index = _Index(document, checklist)
         self.clauses = self.index.clauses
+        self.borrowed = [borrowed(c) for c in self.clauses]
 
     def clauses_for(self, entries: list, *, context: list = (), negation: str = "allow",
                     exclude: list = ()) -> list[int]:
@@ -258,6 +289,10 @@ def judge_item(m: _Matcher, item: Item, *, school_type: str | None, phase: str |
     caps = m.clauses_for(item.caps, negation="reject") if item.caps else []
     if f.status == "met" and caps:
         f.status = "partial"
+    own_voice = [[i for i in idxs if not m.borrowed[i]] for idxs in per_element]
+    only_quoted = f.status == "met" and sum(1 for x in own_voice if x) < need_met
+    if only_quoted:
+        f.status = "partial"
     evidence_idx: list[tuple[int, str]] = []
     hits_per_clause: dict[int, int] = {}
     for idxs in per_element:
@@ -285,6 +320,8 @@ def judge_item(m: _Matcher, item: Item, *, school_type: str | None, phase: str |
     base = 0.75 if f.status == "met" else 0.6
     f.confidence = min(0.97, base + (0.1 if in_section else -0.1) + min(0.1, 0.03 * (support - 1)))
     parts = [f"found: {', '.join(found)}"]
+    if only_quoted:
+        parts.append("some elements only in quoted law or guidance, not as the school's own practice")
     if f.not_found:
         parts.append(f"not found: {', '.join(f.not_found)}")
     if caps:
@@ -302,6 +339,8 @@ def judge_marker(m: _Matcher, marker: Marker, *, as_of: dt.date, school_type: st
         return _review_date(m, marker, as_of)
     rules = list(marker.any) + [e for d in marker.dated if as_of >= d["active_from"] for e in d["any"]]
     idxs = m.clauses_for(rules, context=marker.context, negation=marker.negation, exclude=marker.exclude)
+    if marker.kind == "red_flag":  # red flags never fire on quoted law alone
+        idxs = [i for i in idxs if not m.borrowed[i]]
     if not idxs:
         return None
     f = Finding(marker.id, marker.kind, "present", min(0.9, 0.6 + 0.1 * len(idxs)), m.evidence(idxs[:MAX_EVIDENCE]))
