@@ -111,18 +111,32 @@ def extract_cmd(file: str, as_json: bool):
               help="Worker processes for extraction and matching (default: the number of cores).")
 @click.option("--engine", type=click.Choice(["pdfplumber", "pdfium"]), default=None,
               help="PDF reader: pdfplumber (reference, default) or pdfium (fast).")
+@click.option("--timeout", type=click.FloatRange(0), default=None, metavar="SECONDS",
+              help="Time limit per document; one that takes longer is skipped and reported "
+                   "(default: $DIPSAMPLE_TIMEOUT or 600; 0: no limit).")
+@click.option("--max-pages", type=click.IntRange(1), default=None,
+              help="Refuse documents with more pages (default: $DIPSAMPLE_MAX_PAGES or 1000).")
+@click.option("--urn", default=None, help="The school (URN in the register) whose policy this one file is; "
+              "its type and phase from the register are used.")
 @json_option
-def check_cmd(paths, db_path, as_of, checklist_name, school_type, phase, jobs, engine, as_json):
+def check_cmd(paths, db_path, as_of, checklist_name, school_type, phase, jobs, engine, timeout, max_pages,
+              urn, as_json):
     """Check policy files, folders of them, or web addresses, and store the findings.
 
     Each document is stored as soon as it is checked, so an interrupted batch keeps its finished
     work; checking an unchanged file again reuses the stored findings. A file that cannot be read
     is reported with its name and reason, and the batch goes on.
 
+    With a school register imported (`dipsample register import`), each policy is linked to its
+    school: the --urn given, a URN in the file name (`<URN>-anything.pdf`, `anything-<URN>.pdf`),
+    else the school's name in the title block (uncertain matches are reported, not linked). When
+    the school is known before checking, the register's type and phase are used.
+
     \b
     Example:
         dipsample check corpus/ --as-of 2026-11-01
         dipsample check policy.pdf --school-type academy --phase primary --json
+        dipsample check hartley.pdf --urn 100452
         dipsample check https://www.example-school.org.uk/behaviour-policy
     """
     from toolkit.batch import check_and_store
@@ -147,9 +161,30 @@ def check_cmd(paths, db_path, as_of, checklist_name, school_type, phase, jobs, e
 
     if engine:
         os.environ["DIPSAMPLE_PDF_ENGINE"] = engine  # read by workers too
-    batch = check_and_store(sources, db, checklist=checklist, as_of=as_of or dt.date.today(),
-                            school_type=school_type, phase=phase, jobs=jobs or os.cpu_count() or 1,
-                            on_progress=show)
+    if max_pages:
+        os.environ["DIPSAMPLE_MAX_PAGES"] = str(max_pages)  # read by workers too
+    from toolkit import register
+
+    known = register.known_links(db, sources, urn=urn)
+    groups: dict[tuple, list] = {}  # (type, phase) -> sources; the register's profile where the school is known
+    for source in sources:
+        s = known.get(str(source))
+        key = (school_type or (s and s["school_type"]), phase or (s and s["phase"])) if s else (school_type, phase)
+        groups.setdefault(key, []).append(source)
+    batch = None
+    for (type_, phase_), group in groups.items():
+        part = check_and_store(group, db, checklist=checklist, as_of=as_of or dt.date.today(),
+                               school_type=type_, phase=phase_, jobs=jobs or os.cpu_count() or 1,
+                               timeout=timeout, on_progress=show)
+        if batch is None:
+            batch = part
+        else:
+            batch.documents += part.documents
+            batch.errors += part.errors
+            batch.seconds += part.seconds
+    for message in register.record_links(db, batch.documents, known,
+                                         register_profile=not (school_type and phase)):
+        click.echo(f"school: {message}", err=True)
     if single and batch.errors:
         raise click.ClickException(batch.errors[0].error)
     click.echo(f"checked {len(batch.documents)} document(s), {len(batch.errors)} failed, in {batch.seconds:.1f}s; "
@@ -582,6 +617,248 @@ def checklist_validate(file):
     """
     cl = load_checklist(file)
     click.echo(f"ok: {cl.label}: {len(cl.items)} items, {len(cl.red_flags)} red flags, {len(cl.outdated)} outdated markers")
+
+
+@cli.group(name="register", cls=Group, context_settings=CONTEXT)
+def register_group():
+    """The school register: import it, list it, link policies to schools."""
+
+
+@register_group.command(name="import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@db_option
+@json_option
+def register_import(file, db_path, as_json):
+    """Import the school register from FILE: a GIAS establishment export (columns URN,
+    EstablishmentName, TypeOfEstablishment (name), PhaseOfEducation (name), LA (name),
+    EstablishmentStatus (name), NumberOfPupils, ...) or a minimal CSV (urn, name, phase, type).
+
+    GIAS types become maintained / academy / independent with special and AP flags, and phases
+    become primary / secondary / all-through / special / ap. Bad rows are reported with their line
+    number and reason and skipped; importing again updates schools by URN.
+
+    \b
+    Example:
+        dipsample register import corpus/register.csv
+        dipsample register import our-schools.csv --json
+    """
+    from toolkit.register import import_register
+    from toolkit.store import open_db
+
+    r = import_register(open_db(db_path), file)
+    for bad in r.bad:
+        click.echo(f"{file.name}: skipped {bad}", err=True)
+    if as_json:
+        _emit(r.to_json())
+        return
+    click.echo(f"{file.name} ({r.format}): {r.imported} school(s) imported ({r.open} open, {r.closed} closed), "
+               f"{len(r.bad)} row(s) skipped")
+
+
+@register_group.command(name="list")
+@db_option
+@click.option("--all", "show_all", is_flag=True, help="Include closed schools.")
+@json_option
+def register_list(db_path, show_all, as_json):
+    """List the schools in the register with their type and phase, and the policies linked to them.
+
+    \b
+    Example:
+        dipsample register list
+        dipsample register list --all --json
+    """
+    from toolkit.register import links, schools
+
+    db = _existing_db(db_path)
+    rows = schools(db, status=None if show_all else "open")
+    linked: dict[str, list] = {}
+    for ln in links(db):
+        linked.setdefault(ln["urn"], []).append(Path(ln["source"]).name)
+    if as_json:
+        _emit([{k: r[k] for k in ("urn", "name", "school_type", "phase", "special", "ap", "status", "pupils")}
+               | {"policies": linked.get(r["urn"], [])} for r in rows])
+        return
+    for r in rows:
+        click.echo(f"{r['urn']:7} {r['school_type']:11} {r['phase']:11} {r['status']:6} {r['name']}"
+                   + (f"  [{', '.join(linked[r['urn']])}]" if r["urn"] in linked else ""))
+    click.echo(f"{len(rows)} school(s); {sum(r['urn'] in linked for r in rows)} with a policy linked", err=True)
+
+
+@register_group.command(name="link")
+@click.argument("document")
+@click.argument("urn")
+@db_option
+def register_link(document, urn, db_path):
+    """Link a checked DOCUMENT (path, file name, unique part of one, or run id) to the school URN,
+    e.g. after `check` reported an uncertain name match. Check it again with --urn to use the
+    register's type and phase.
+
+    \b
+    Example:
+        dipsample register link brookside-juniors.txt 109876
+    """
+    from toolkit.register import link, school
+    from toolkit.report import find_run
+
+    db = _existing_db(db_path)
+    run_id = find_run(db, document)
+    doc_id = db["runs"].get(run_id)["document_id"]
+    link(db, doc_id, urn, "by hand")
+    click.echo(f"{Path(db['documents'].get(doc_id)['source']).name} -> {school(db, urn)['name']} (URN {urn})")
+
+
+@cli.group(name="sample", cls=Group, context_settings=CONTEXT)
+def sample_group():
+    """Draw dip samples from the register and follow them through."""
+
+
+@sample_group.command(name="draw")
+@db_option
+@click.option("--size", type=click.IntRange(1), required=True, help="Number of schools in the sample.")
+@click.option("--strata", default="phase,type", show_default=True,
+              help="Register columns to stratify by, comma-separated (phase, type, la, special, ap, or a CSV "
+                   "column); 'none' for a simple random sample.")
+@click.option("--seed", type=int, default=None, help="Random seed (default: a new one, recorded): the same seed and "
+              "register give the same sample.")
+@click.option("--exclude-sampled-within", "exclude_within", type=click.FloatRange(0), default=None, metavar="YEARS",
+              help="Leave out schools sampled in the YEARS before the sample date.")
+@click.option("--include", multiple=True, metavar="URN", help="A school that must be in the sample (repeat or "
+              "comma-separate); counts towards --size.")
+@click.option("--weight", default=None, metavar="COLUMN",
+              help="Draw with probability proportional to this register column (risk-based sampling), "
+                   "e.g. NumberOfPupils.")
+@click.option("--rationale", default="", help="Why this sample (kept with it).")
+@click.option("--date", "sample_date", callback=_date, default=None, metavar="YYYY-MM-DD",
+              help="The sample date (default: today); the annual summary groups samples by it.")
+@json_option
+def sample_draw(db_path, size, strata, seed, exclude_within, include, weight, rationale, sample_date, as_json):
+    """Draw a reproducible stratified random sample of open schools and record it (id, date,
+    seed, method, parameters, rationale, schools).
+
+    Schools are allocated to strata in proportion to their sizes (largest-remainder rounding, at
+    least one per non-empty stratum when the size allows) and drawn at random within each.
+
+    \b
+    Example:
+        dipsample sample draw --size 12 --seed 2025 --rationale "autumn dip sample"
+        dipsample sample draw --size 10 --exclude-sampled-within 3 --include 135790 --weight NumberOfPupils
+    """
+    from toolkit.sampling import draw
+    from toolkit.store import open_db
+
+    urns = [u for x in include for u in x.replace(" ", ",").split(",") if u]
+    s = draw(open_db(db_path), size, strata=strata.split(","), seed=seed, exclude_sampled_within=exclude_within,
+             include=urns, weight=weight, rationale=rationale, sample_date=sample_date)
+    if as_json:
+        _emit(s.to_json())
+        return
+    click.echo(f"sample {s.id} ({s.sample_date}, seed {s.seed}): {s.method}")
+    click.echo(f"{s.parameters['eligible']} eligible of {s.parameters['population']} open schools; allocation: "
+               + ", ".join(f"{k} {v}/{s.parameters['strata_sizes'][k]}" for k, v in s.parameters["allocation"].items()))
+    for x in s.schools:
+        click.echo(f"  {x['urn']:7} {x['phase']:11} {x['school_type']:11} {x['name']}"
+                   + ("  (included)" if x["reason"] == "included" else ""))
+
+
+@sample_group.command(name="list")
+@db_option
+@json_option
+def sample_list(db_path, as_json):
+    """List the samples drawn: id, date, size, seed, method and rationale.
+
+    \b
+    Example:
+        dipsample sample list
+    """
+    from toolkit.sampling import list_samples
+
+    rows = list_samples(_existing_db(db_path))
+    if as_json:
+        _emit(rows)
+        return
+    for r in rows:
+        click.echo(f"{r['id']:4}  {r['sample_date']}  {r['schools']:3} schools  seed {r['seed']:<8} {r['rationale']}")
+    click.echo(f"{len(rows)} sample(s)", err=True)
+
+
+@sample_group.command(name="status")
+@click.argument("sample_id", type=int)
+@db_option
+@json_option
+def sample_status(sample_id, db_path, as_json):
+    """Where a sample stands, school by school: policy received (a linked document), checked,
+    review progress (findings decided, findings waiting) and key results (met / partial /
+    missing, red flags, outdated references), with reviewed statuses.
+
+    \b
+    Example:
+        dipsample sample status 1
+    """
+    from toolkit.sampling import status
+
+    st = status(_existing_db(db_path), sample_id)
+    if as_json:
+        _emit(st)
+        return
+    s = st["sample"]
+    click.echo(f"sample {s['id']} ({s['sample_date']}, seed {s['seed']}): {len(st['schools'])} schools, "
+               f"{st['received']} policies received and checked; {st['decided']} findings decided, "
+               f"{st['to_review']} waiting for review")
+    for r in st["schools"]:
+        if not r["received"]:
+            click.echo(f"  {r['urn']:7} {r['name'][:38]:38} no policy yet")
+            continue
+        click.echo(f"  {r['urn']:7} {r['name'][:38]:38} {r['document'][:28]:28} {r['met']:2} met {r['partial']:2} partial "
+                   f"{r['missing']:2} missing, {r['red_flags']} red flag(s), {r['outdated']} outdated; "
+                   f"reviewed {r['decided']}, to review {r['to_review']}")
+
+
+@cli.command(name="summary")
+@db_option
+@click.option("--year", required=True, metavar="YYYY/YY", help="Academic year (September to August), e.g. 2025/26.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("reports"),
+              show_default=True, help="Folder for summary-YYYY-YY.html and .xlsx.")
+def summary_cmd(db_path, year, out_dir):
+    """Write the annual summary of every sample dated in an academic year: schools and policies,
+    compliance per item and area, by phase and type, red flags, outdated references, themes,
+    change against the previous year and reviewers' overrides, as HTML and XLSX.
+
+    A school's policy counts in the year its check's --as-of date falls in. Percentages are only
+    given where the base is 5 or more ("n<5" otherwise); counts are always shown.
+
+    \b
+    Example:
+        dipsample summary --year 2025/26 --out reports/
+    """
+    from toolkit.summary import write
+
+    for path in write(_existing_db(db_path), year, out_dir):
+        click.echo(str(path))
+
+
+@cli.command(name="diff")
+@click.argument("urn")
+@db_option
+@click.option("--no-text", is_flag=True, help="Leave out the text diff of changed sections.")
+@json_option
+def diff_cmd(urn, db_path, no_text, as_json):
+    """Compare the two latest checked policies of school URN: items that improved or regressed,
+    red flags and outdated references added or removed, and the text of the sections that changed.
+
+    \b
+    Example:
+        dipsample diff 100452
+        dipsample diff 100452 --no-text --json
+    """
+    from toolkit.diff import as_text, diff_school
+
+    d = diff_school(_existing_db(db_path), urn)
+    if as_json:
+        if no_text:
+            d["sections"] = [{k: v for k, v in x.items() if k != "diff"} for x in d["sections"]]
+        _emit(d)
+        return
+    click.echo(as_text(d, text=not no_text), nl=False)
 
 
 def main():  # pragma: no cover

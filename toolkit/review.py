@@ -179,7 +179,7 @@ def decide(db, finding_id: int, *, reviewer: str, action: str, new_status: str |
                         [f["document_id"], evidence_clause_id]).fetchone()
         if not ok:
             raise ReviewError(f"clause {evidence_clause_id} is not in this document")
-    with db.conn:
+    with db.atomic():
         return db["decisions"].insert({
             "finding_id": finding_id, "reviewer": reviewer, "action": action, "old_status": old,
             "new_status": new_status, "comment": comment.strip(), "evidence_clause_id": evidence_clause_id,
@@ -256,14 +256,16 @@ def cohen_kappa(pairs: list[tuple[str, str]]) -> float | None:
     return (observed - expected) / (1 - expected)
 
 
-def stats(db) -> dict:
+def stats(db, run_ids: list[int] | None = None) -> dict:
     """Decisions per reviewer, overrides of the tool, and agreement between each pair of reviewers
-    on the findings both decided (each reviewer's latest status for it)."""
+    on the findings both decided (each reviewer's latest status for it); with `run_ids`, only
+    decisions on the findings of those runs."""
     latest: dict[tuple[str, int], str] = {}
     counts: Counter = Counter()
     overrides = 0
+    only = "" if run_ids is None else f" and f.run_id in ({','.join(str(int(r)) for r in run_ids) or 'NULL'})"
     for d in db.query("select d.*, f.status as tool_status from decisions d join findings f on f.id = d.finding_id "
-                      "where d.new_status is not null and d.carried_from is null order by d.id"):
+                      "where d.new_status is not null and d.carried_from is null" + only + " order by d.id"):
         latest[(d["reviewer"], d["finding_id"])] = d["new_status"]
         counts[d["reviewer"]] += 1
         overrides += d["new_status"] != d["tool_status"]

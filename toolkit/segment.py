@@ -10,6 +10,13 @@ from toolkit.nlp import get_nlp
 
 # A clause longer than this many characters is split at sentence boundaries.
 MAX_CLAUSE_CHARS = 600
+# Hostile input: spaCy refuses texts over 1,000,000 characters, and one enormous "sentence" makes
+# matching slow. Text is sentencized in windows of at most NLP_WINDOW_CHARS (cut at whitespace),
+# a sentence longer than MAX_SENTENCE_CHARS is cut at whitespace into pieces, and a heading is
+# clipped to MAX_HEADING_CHARS.
+NLP_WINDOW_CHARS = 50_000
+MAX_SENTENCE_CHARS = 5_000
+MAX_HEADING_CHARS = 500
 _SPACE = re.compile(r"\s+")
 
 
@@ -57,11 +64,33 @@ def clean(text: str) -> str:
     return _SPACE.sub(" ", text).strip()
 
 
+def _windows(text: str, size: int) -> list[tuple[str, int]]:
+    """(piece, start offset) of text cut at whitespace into pieces of at most `size` characters
+    (a run with no whitespace at all is cut at `size`)."""
+    out, start = [], 0
+    while len(text) - start > size:
+        cut = text.rfind(" ", start + 1, start + size + 1)
+        end = cut if cut > start else start + size
+        out.append((text[start:end], start))
+        start = end + 1 if cut > start else end
+    out.append((text[start:], start))
+    return out
+
+
 def split_sentences(texts: list[str]) -> list[list[tuple[str, int]]]:
     """(sentence, start offset) of each text, using the project's spaCy sentencizer."""
-    out = []
-    for doc in get_nlp().pipe(texts):
-        out.append([(s.text.strip(), s.start_char) for s in doc.sents if s.text.strip()])
+    pieces = [(i, piece, at) for i, text in enumerate(texts)
+              for piece, at in (_windows(text, NLP_WINDOW_CHARS) if len(text) > NLP_WINDOW_CHARS else [(text, 0)])]
+    out: list[list[tuple[str, int]]] = [[] for _ in texts]
+    for (i, _, base), doc in zip(pieces, get_nlp().pipe(p for _, p, _ in pieces)):
+        for s in doc.sents:
+            if not s.text.strip():
+                continue
+            if len(s.text) <= MAX_SENTENCE_CHARS:
+                out[i].append((s.text.strip(), base + s.start_char))
+            else:
+                out[i].extend((piece.strip(), base + s.start_char + at)
+                              for piece, at in _windows(s.text, MAX_SENTENCE_CHARS) if piece.strip())
     return out
 
 
@@ -71,6 +100,9 @@ def build_document(blocks: list[Block], *, source: str, fmt: str, pages: int,
     doc = Document(source=source, format=fmt, pages=pages, warnings=list(warnings or []))
     blocks = [_cleaned(b) for b in blocks]
     blocks = [b for b in blocks if b.text]
+    for b in blocks:
+        if b.kind == "heading" and len(b.text) > MAX_HEADING_CHARS:
+            b.text = b.text[:MAX_HEADING_CHARS].rstrip() + "\u2026"
     paras = [b.text for b in blocks if b.kind != "heading"]
     sentences = iter(split_sentences(paras))
 

@@ -92,6 +92,28 @@ def m002_review(db: sqlite_utils.Database) -> None:
     """)
 
 
+@migration
+def m003_lifecycle(db: sqlite_utils.Database) -> None:
+    """The dip-sample lifecycle: the school register (GIAS export or a minimal CSV), which school
+    each policy document belongs to, and the samples drawn from the register."""
+    db["schools"].create({
+        "urn": str, "name": str, "school_type": str, "phase": str, "special": int, "ap": int,
+        "gias_type": str, "gias_phase": str, "la": str, "status": str, "pupils": int, "data": str,
+        "register": str, "imported_at": str,
+    }, pk="urn", not_null={"name"})
+    db["school_documents"].create({
+        "document_id": int, "urn": str, "method": str, "note": str, "linked_at": str,
+    }, pk="document_id", foreign_keys=[("document_id", "documents", "id")])
+    db["school_documents"].create_index(["urn"])
+    db["samples"].create({
+        "id": int, "sample_date": str, "created_at": str, "seed": int, "method": str, "parameters": str,
+        "rationale": str, "size": int,
+    }, pk="id")
+    db["sample_schools"].create({
+        "sample_id": int, "urn": str, "stratum": str, "reason": str, "position": int,
+    }, pk=("sample_id", "urn"), foreign_keys=[("sample_id", "samples", "id")])
+
+
 def default_db_path() -> Path:
     return Path(os.environ.get(DB_ENV) or DEFAULT_DB)
 
@@ -150,7 +172,9 @@ def save_result(db, result: CheckResult, *, given_type=None, given_phase=None) -
     if existing:
         return existing
     doc, cl = result.document, result.checklist
-    with db.conn:
+    # db.atomic(), not `with db.conn`: sqlite-utils commits each insert in its own transaction
+    # unless one is already open, which would leave a half-stored document after a failure.
+    with db.atomic():
         row = next(db["documents"].rows_where("sha256 = ?", [result.sha256]), None)
         if row is None:
             document_id = db["documents"].insert({

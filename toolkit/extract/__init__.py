@@ -15,7 +15,35 @@ from toolkit.errors import ExtractionError
 from toolkit.segment import build_document
 
 SUPPORTED = {".pdf": "pdf", ".docx": "docx", ".html": "html", ".htm": "html", ".txt": "text", ".md": "text"}
-MAX_FILE_BYTES = 100 * 1024 * 1024
+
+# Limits on hostile or pathological input (each can be changed by its environment variable).
+MAX_FILE_BYTES = 100 * 1024 * 1024  # DIPSAMPLE_MAX_FILE_MB
+MAX_PAGES = 1000  # DIPSAMPLE_MAX_PAGES: a longer document is refused before it is read
+MAX_FILE_ENV, MAX_PAGES_ENV = "DIPSAMPLE_MAX_FILE_MB", "DIPSAMPLE_MAX_PAGES"
+
+
+def _env_number(name: str, default: float) -> float:
+    raw = os.environ.get(name, "").strip()
+    try:
+        return float(raw) if raw else default
+    except ValueError:
+        raise ExtractionError(f"{name}={raw!r} is not a number") from None
+
+
+def max_file_bytes() -> int:
+    return int(_env_number(MAX_FILE_ENV, MAX_FILE_BYTES / 2**20) * 2**20)
+
+
+def max_pages() -> int:
+    return int(_env_number(MAX_PAGES_ENV, MAX_PAGES))
+
+
+def check_pages(name: str, pages: int) -> None:
+    """Refuse a document with more pages than the limit, naming the file and the limit."""
+    limit = max_pages()
+    if pages > limit:
+        raise ExtractionError(f"{name}: {pages} pages, more than the limit of {limit} "
+                              f"(set {MAX_PAGES_ENV} to allow more)")
 
 
 @dataclass
@@ -56,8 +84,10 @@ def read_source(source: str | Path) -> Source:
     if suffix not in SUPPORTED:
         raise ExtractionError(
             f"{path.name}: unsupported format '{suffix or path.name}' (supported: PDF, DOCX, HTML, TXT, MD)")
-    if path.stat().st_size > MAX_FILE_BYTES:
-        raise ExtractionError(f"{path.name}: the file is larger than {MAX_FILE_BYTES // 2**20} MB")
+    limit = max_file_bytes()
+    if path.stat().st_size > limit:
+        raise ExtractionError(f"{path.name}: the file is larger than {round(limit / 2**20, 3):g} MB "
+                              f"(set {MAX_FILE_ENV} to allow more)")
     return Source(str(path), path.name, suffix, path.read_bytes())
 
 
@@ -96,11 +126,18 @@ def extract(source: str | Path | Source, *, engine: str | None = None) -> Docume
     engine = engine or os.environ.get("DIPSAMPLE_PDF_ENGINE") or pdf.DEFAULT_ENGINE
     got = reader(Path(src.name), src.data, engine=engine) if fmt == "pdf" \
         else reader(Path(src.name), src.data)
+    check_pages(src.name, got.pages)
     if fmt != SUPPORTED[src.suffix]:
         got.warnings.insert(0, f"file is named {src.suffix} but its content is {fmt.upper()}: read as {fmt.upper()}")
     document = build_document(got.blocks, source=src.source, fmt=fmt if fmt != "text" else src.suffix.lstrip("."),
                               pages=got.pages, warnings=got.warnings)
     document.unread_pages = list(got.unread_pages)
+    from toolkit.extract.language import language_note
+
+    note = language_note(document.text) if document.clauses else None
+    if note:  # the rules are English: nothing can be judged "missing"
+        document.readable = False
+        document.warnings.append(f"{note}: the checklist's rules are in English, so items are not evaluated")
     if not document.clauses:
         if got.unread_pages:
             document.readable = False

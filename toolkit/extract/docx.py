@@ -16,6 +16,14 @@ from toolkit.errors import ExtractionError
 from toolkit.extract.text import table_rows
 from toolkit.segment import Block, Extracted, heading_level_from_text
 
+# Zip bombs: a Word file is a zip, and a tiny one can declare gigabytes of XML. Its declared sizes
+# are checked before anything is decompressed (Python's zipfile never returns more than a
+# member's declared size, so they cannot lie upwards).
+MAX_UNZIPPED_BYTES = 256 * 1024 * 1024  # all members together, decompressed
+MAX_ZIP_RATIO = 100  # decompressed / compressed, for any member over ZIP_RATIO_FROM bytes
+ZIP_RATIO_FROM = 1024 * 1024
+MAX_ZIP_MEMBERS = 10_000
+
 _HEADING_STYLE = re.compile(r"^(?:heading|überschrift|titre)\s*(\d)", re.I)
 
 
@@ -64,7 +72,29 @@ def _page_breaks(element) -> int:
         [b for b in element.findall(f".//{qn('w:br')}") if b.get(qn("w:type")) == "page"])
 
 
+def check_zip(path: Path, data: bytes) -> None:
+    """Refuse a zip bomb from the zip's directory alone, before decompressing anything."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            infos = z.infolist()
+    except (zipfile.BadZipFile, ValueError) as exc:
+        raise ExtractionError(f"{path.name}: not a readable Word file ({exc})") from exc
+    if len(infos) > MAX_ZIP_MEMBERS:
+        raise ExtractionError(f"{path.name}: refused: the Word file holds {len(infos)} parts "
+                              f"(more than {MAX_ZIP_MEMBERS}; a zip bomb?)")
+    total = sum(i.file_size for i in infos)
+    if total > MAX_UNZIPPED_BYTES:
+        raise ExtractionError(f"{path.name}: refused: the Word file would unpack to {total // 2**20} MB "
+                              f"(more than {MAX_UNZIPPED_BYTES // 2**20} MB; a zip bomb?)")
+    for i in infos:
+        if i.file_size > ZIP_RATIO_FROM and i.file_size > MAX_ZIP_RATIO * max(i.compress_size, 1):
+            raise ExtractionError(
+                f"{path.name}: refused: {i.filename} is compressed {i.file_size // max(i.compress_size, 1)}:1 "
+                f"(more than {MAX_ZIP_RATIO}:1; a zip bomb?)")
+
+
 def extract_docx(path: Path, data: bytes) -> Extracted:
+    check_zip(path, data)
     try:
         document = open_docx(io.BytesIO(data))
     except (zipfile.BadZipFile, KeyError, ValueError) as exc:

@@ -221,24 +221,47 @@ def _blocks(lines: list[Line], body_size: float) -> list[Block]:
     return blocks
 
 
-def _read_pdfplumber(path: Path, data: bytes) -> tuple[list[list[Line]], list[float], list[int]]:
-    """Lines of every page (pdfplumber: words, fonts and ruled tables), page heights, char counts."""
+OUTLINE_CURVES = 20  # a page without text drawing this many curves may be text turned into outlines
+
+
+def _read_pdfplumber(path: Path, data: bytes) -> tuple[list[list[Line]], list[float], list[int], list[bool]]:
+    """Lines of every page (pdfplumber: words, fonts and ruled tables), page heights, char counts,
+    and whether each page draws anything OCR could read (images, many curves)."""
     try:
         pdf = pdfplumber.open(io.BytesIO(data), password="")
-        pages_lines, heights, chars = [], [], []
+        pages_lines, heights, chars, drawn = [], [], [], []
         with pdf:
             for i, page in enumerate(pdf.pages, start=1):
                 lines, n_chars = page_lines(page, i)
                 pages_lines.append(lines)
                 heights.append(float(page.height))
                 chars.append(n_chars)
+                drawn.append(bool(page.images) or len(page.curves) >= OUTLINE_CURVES)
                 page.close()  # pdfplumber caches every parsed page until told otherwise
     except (PdfminerException, PSException, PDFPasswordIncorrect, ValueError, KeyError, TypeError) as exc:
         cause = exc.args[0] if exc.args else exc
         if isinstance(cause, PDFPasswordIncorrect) or "password" in repr(exc).lower() or "encrypt" in repr(exc).lower():
             raise ExtractionError(f"{path.name}: the PDF is encrypted and needs a password") from exc
         raise ExtractionError(f"{path.name}: not a readable PDF (corrupt or truncated)") from exc
-    return pages_lines, heights, chars
+    return pages_lines, heights, chars, drawn
+
+
+def count_pages(path: Path, data: bytes) -> int:
+    """The page count from PDFium, which opens only a structurally sound file: a corrupt,
+    truncated or password-protected PDF is refused here, and the page limit is checked, before
+    the slow reader starts."""
+    import pypdfium2 as pdfium
+
+    try:
+        pdf = pdfium.PdfDocument(data, password="")
+    except pdfium.PdfiumError as exc:
+        if "password" in str(exc).lower():
+            raise ExtractionError(f"{path.name}: the PDF is encrypted and needs a password") from exc
+        raise ExtractionError(f"{path.name}: not a readable PDF (corrupt or truncated)") from exc
+    try:
+        return len(pdf)
+    finally:
+        pdf.close()
 
 
 ENGINES = ("pdfium", "pdfplumber")
@@ -246,19 +269,25 @@ DEFAULT_ENGINE = "pdfplumber"  # pdfium is faster but not yet as accurate on the
 
 
 def extract_pdf(path: Path, data: bytes, *, engine: str = DEFAULT_ENGINE) -> Extracted:
+    from toolkit.extract import check_pages
+
     warnings: list[str] = []
+    if engine not in ENGINES:
+        raise ValueError(f"unknown PDF engine {engine!r} (choose from {', '.join(ENGINES)})")
+    check_pages(path.name, count_pages(path, data))
     if engine == "pdfplumber":
-        pages_lines, heights, chars = _read_pdfplumber(path, data)
-    elif engine == "pdfium":
+        pages_lines, heights, chars, drawn = _read_pdfplumber(path, data)
+    else:
         from toolkit.extract.pdfium import read_pdfium
 
-        pages_lines, heights, chars = read_pdfium(path, data)
-    else:
-        raise ValueError(f"unknown PDF engine {engine!r} (choose from {', '.join(ENGINES)})")
+        pages_lines, heights, chars, drawn = read_pdfium(path, data)
     n_pages = len(pages_lines)
     if n_pages == 0:
         raise ExtractionError(f"{path.name}: the PDF has no pages")
-    scanned = [i for i, n in enumerate(chars, start=1) if n < _SCANNED_MIN_CHARS]
+    textless = [i for i, n in enumerate(chars, start=1) if n < _SCANNED_MIN_CHARS]
+    scanned = [i for i in textless if drawn[i - 1]]  # blank pages are not "unread"
+    if len(textless) == n_pages and not scanned:
+        raise ExtractionError(f"{path.name}: no text found: every page is blank (no text layer and no images)")
     ocr_blocks: dict[int, list[Block]] = {}
     unread: list[int] = []
     if scanned and ocr.available():

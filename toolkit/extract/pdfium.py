@@ -52,22 +52,29 @@ def _page_words(page, height: float) -> tuple[list[dict], int]:
         textpage.close()
 
 
-def read_pdfium(path: Path, data: bytes) -> tuple[list[list[Line]], list[float], list[int]]:
-    """Lines of every page, page heights and character counts (for scanned-page detection)."""
+_DRAWN = (raw.FPDF_PAGEOBJ_IMAGE, raw.FPDF_PAGEOBJ_FORM, raw.FPDF_PAGEOBJ_SHADING)
+
+
+def read_pdfium(path: Path, data: bytes) -> tuple[list[list[Line]], list[float], list[int], list[bool]]:
+    """Lines of every page, page heights, character counts and whether each page draws anything
+    OCR could read (for scanned-page detection)."""
+    from toolkit.extract.pdf import OUTLINE_CURVES
+
     try:
         pdf = pdfium.PdfDocument(data, password="")
     except pdfium.PdfiumError as exc:
         if "password" in str(exc).lower():
             raise ExtractionError(f"{path.name}: the PDF is encrypted and needs a password") from exc
         raise ExtractionError(f"{path.name}: not a readable PDF (corrupt or truncated)") from exc
-    pages_lines, heights, chars, ruled = [], [], [], []
+    pages_lines, heights, chars, ruled, drawn = [], [], [], [], []
     try:
         for i in range(len(pdf)):
             page = pdf[i]
             try:
                 width, height = page.get_size()
                 words, n_chars = _page_words(page, height)
-                paths = sum(1 for obj in page.get_objects(max_depth=1) if obj.type == raw.FPDF_PAGEOBJ_PATH)
+                types = [obj.type for obj in page.get_objects(max_depth=1)]
+                paths = types.count(raw.FPDF_PAGEOBJ_PATH)
             finally:
                 page.close()
             if paths >= TABLE_PATHS_MIN and n_chars:
@@ -78,6 +85,7 @@ def read_pdfium(path: Path, data: bytes) -> tuple[list[list[Line]], list[float],
             pages_lines.append(lines)
             heights.append(float(height))
             chars.append(n_chars)
+            drawn.append(any(t in _DRAWN for t in types) or paths >= OUTLINE_CURVES)
     finally:
         pdf.close()
     if ruled:  # pages with ruled tables: pdfplumber reads their rows with column headers
@@ -91,4 +99,4 @@ def read_pdfium(path: Path, data: bytes) -> tuple[list[list[Line]], list[float],
             for i in ruled:
                 pages_lines[i], _ = page_lines(plumber.pages[i], i + 1)
                 plumber.pages[i].close()
-    return pages_lines, heights, chars
+    return pages_lines, heights, chars, drawn
