@@ -84,22 +84,27 @@ def export(db, fmt: str, out: str | Path) -> list[Path]:
                **data}
         out.write_text(json.dumps(doc, indent=2, ensure_ascii=False), encoding="utf-8")
         return [out]
-    _write_xlsx(data, out)
+    write_xlsx({name: (_columns(rows, name), rows) for name, rows in data.items()}, out)
     return [out]
 
 
-def _write_xlsx(data: dict[str, list[dict]], out: Path) -> None:
+WRAP_COLUMNS = ("text", "title", "comment", "review_comment")
+WIDTHS = {"text": 80, "title": 50, "document": 30, "comment": 40, "review_comment": 40, "heading": 40}
+
+
+def write_xlsx(tables: dict[str, tuple[list[str], list[dict]]], out: Path, *, widths: dict | None = None) -> None:
+    """One sheet per table (columns, rows): bold frozen header row, filters on, text never read as
+    a formula (policy text may start with "="), long text wrapped."""
     from openpyxl import Workbook
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
     from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
 
+    widths = WIDTHS if widths is None else widths
     wb = Workbook()
     wb.remove(wb.active)
-    widths = {"text": 80, "title": 50, "document": 30, "comment": 40, "review_comment": 40, "heading": 40}
-    for name, rows in data.items():
+    for name, (cols, rows) in tables.items():
         ws = wb.create_sheet(name)
-        cols = _columns(rows, name)
         ws.append(cols)
         for r in rows:
             ws.append([ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v for v in (r[c] for c in cols)])
@@ -108,8 +113,8 @@ def _write_xlsx(data: dict[str, list[dict]], out: Path) -> None:
         for row in ws.iter_rows(min_row=2):
             for cell in row:
                 if isinstance(cell.value, str):
-                    cell.data_type = "s"  # text, never a formula (policy text may start with "=")
-                    if cols[cell.column - 1] in ("text", "title", "comment", "review_comment"):
+                    cell.data_type = "s"
+                    if cols[cell.column - 1] in WRAP_COLUMNS:
                         cell.alignment = Alignment(wrap_text=True, vertical="top")
         for i, c in enumerate(cols, 1):
             ws.column_dimensions[get_column_letter(i)].width = widths.get(c, max(10, len(c) + 2))

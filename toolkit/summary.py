@@ -274,27 +274,7 @@ def write(db, year: str, out_dir: str | Path) -> list[Path]:
 
 
 def _write_xlsx(data: dict[str, list[dict]], out: Path) -> None:
-    from openpyxl import Workbook
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
+    from toolkit.export import write_xlsx
 
-    wb = Workbook()
-    wb.remove(wb.active)
-    for name, rows in data.items():
-        ws = wb.create_sheet(name)
-        cols = list(rows[0]) if rows else ["(none)"]
-        ws.append(cols)
-        for r in rows:
-            ws.append([ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v for v in (r[c] for c in cols)])
-        for cell in ws[1]:
-            cell.font = Font(bold=True)
-        for row in ws.iter_rows(min_row=2):
-            for cell in row:
-                if isinstance(cell.value, str):
-                    cell.data_type = "s"  # text, never a formula
-        for i, c in enumerate(cols, 1):
-            ws.column_dimensions[get_column_letter(i)].width = 40 if c in ("title", "name", "schools", "method") else max(10, len(c) + 2)
-        ws.freeze_panes = "A2"
-        ws.auto_filter.ref = f"A1:{get_column_letter(len(cols))}{max(1, len(rows) + 1)}"
-    wb.save(str(out))
+    wide = {"title": 40, "name": 40, "schools": 40, "method": 40}
+    write_xlsx({name: (list(rows[0]) if rows else ["(none)"], rows) for name, rows in data.items()}, out, widths=wide)

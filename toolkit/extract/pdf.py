@@ -250,14 +250,9 @@ def count_pages(path: Path, data: bytes) -> int:
     """The page count from PDFium, which opens only a structurally sound file: a corrupt,
     truncated or password-protected PDF is refused here, and the page limit is checked, before
     the slow reader starts."""
-    import pypdfium2 as pdfium
+    from toolkit.extract.pdfium import open_pdfium
 
-    try:
-        pdf = pdfium.PdfDocument(data, password="")
-    except pdfium.PdfiumError as exc:
-        if "password" in str(exc).lower():
-            raise ExtractionError(f"{path.name}: the PDF is encrypted and needs a password") from exc
-        raise ExtractionError(f"{path.name}: not a readable PDF (corrupt or truncated)") from exc
+    pdf = open_pdfium(path, data)
     try:
         return len(pdf)
     finally:

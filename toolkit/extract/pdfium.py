@@ -55,17 +55,22 @@ def _page_words(page, height: float) -> tuple[list[dict], int]:
 _DRAWN = (raw.FPDF_PAGEOBJ_IMAGE, raw.FPDF_PAGEOBJ_FORM, raw.FPDF_PAGEOBJ_SHADING)
 
 
+def open_pdfium(path: Path, data: bytes) -> pdfium.PdfDocument:
+    """The PDF opened by PDFium (an empty password tried), or one clear error naming the file."""
+    try:
+        return pdfium.PdfDocument(data, password="")
+    except pdfium.PdfiumError as exc:
+        if "password" in str(exc).lower():
+            raise ExtractionError(f"{path.name}: the PDF is encrypted and needs a password") from exc
+        raise ExtractionError(f"{path.name}: not a readable PDF (corrupt or truncated)") from exc
+
+
 def read_pdfium(path: Path, data: bytes) -> tuple[list[list[Line]], list[float], list[int], list[bool]]:
     """Lines of every page, page heights, character counts and whether each page draws anything
     OCR could read (for scanned-page detection)."""
     from toolkit.extract.pdf import OUTLINE_CURVES
 
-    try:
-        pdf = pdfium.PdfDocument(data, password="")
-    except pdfium.PdfiumError as exc:
-        if "password" in str(exc).lower():
-            raise ExtractionError(f"{path.name}: the PDF is encrypted and needs a password") from exc
-        raise ExtractionError(f"{path.name}: not a readable PDF (corrupt or truncated)") from exc
+    pdf = open_pdfium(path, data)
     pages_lines, heights, chars, ruled, drawn = [], [], [], [], []
     try:
         for i in range(len(pdf)):
