@@ -403,3 +403,18 @@ def test_cli_register_and_sample_commands(tmp_path):
     assert r.exit_code == 0 and "no policy yet" in r.output
     r = runner.invoke(cli, ["sample", "list", "--db", db])
     assert "seed 7" in r.output
+
+
+def test_summary_pdf(year_db, tmp_path):
+    pytest.importorskip("weasyprint", reason="WeasyPrint is not installed (pip install weasyprint)")
+    import pdfplumber
+    from click.testing import CliRunner
+
+    from toolkit.cli import cli
+
+    path = year_db.conn.execute("PRAGMA database_list").fetchone()[2]
+    r = CliRunner().invoke(cli, ["summary", "--db", path, "--year", "2025/26", "--out", str(tmp_path / "o"), "--pdf"])
+    assert r.exit_code == 0, r.output
+    pdf = next((tmp_path / "o").glob("*.pdf"))
+    with pdfplumber.open(pdf) as doc:
+        assert len(doc.pages) >= 1 and "2025/26" in doc.pages[0].extract_text()

@@ -818,7 +818,8 @@ def sample_status(sample_id, db_path, as_json):
 @click.option("--year", required=True, metavar="YYYY/YY", help="Academic year (September to August), e.g. 2025/26.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("reports"),
               show_default=True, help="Folder for summary-YYYY-YY.html and .xlsx.")
-def summary_cmd(db_path, year, out_dir):
+@click.option("--pdf", is_flag=True, help="Also write a PDF of the summary (needs WeasyPrint and pango).")
+def summary_cmd(db_path, year, out_dir, pdf):
     """Write the annual summary of every sample dated in an academic year: schools and policies,
     compliance per item and area, by phase and type, red flags, outdated references, themes,
     change against the previous year and reviewers' overrides, as HTML and XLSX.
@@ -828,12 +829,18 @@ def summary_cmd(db_path, year, out_dir):
 
     \b
     Example:
-        dipsample summary --year 2025/26 --out reports/
+        dipsample summary --year 2025/26 --out reports/ --pdf
     """
+    from toolkit.report import PdfUnavailable, write_pdf
     from toolkit.summary import write
 
     for path in write(_existing_db(db_path), year, out_dir):
         click.echo(str(path))
+        if pdf and path.suffix == ".html":
+            try:
+                click.echo(str(write_pdf(path)))
+            except PdfUnavailable as exc:
+                click.echo(f"warning: no PDF written: {exc}; the HTML summary is written", err=True)
 
 
 @cli.command(name="diff")
