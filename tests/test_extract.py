@@ -207,3 +207,10 @@ def test_a_web_address_is_fetched_and_read_as_a_page(web_server):
 def test_a_missing_web_page_is_a_clear_error(web_server):
     with pytest.raises(ExtractionError, match="/nothing: the web server answered 404"):
         extract(f"{web_server}/nothing")
+
+
+def test_letter_spaced_text_is_read_as_words():
+    from toolkit.segment import clean
+
+    assert clean("B e h a v i o u r  P o l i c y") == "Behaviour Policy"
+    assert clean("Steps 1 2 3 4 and (a) (b) (c)") == "Steps 1 2 3 4 and (a) (b) (c)"

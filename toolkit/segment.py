@@ -58,9 +58,15 @@ def _cleaned(b: Block) -> Block:
     return Block(b.kind, cleaned, b.page, b.level, breaks)
 
 
+# Letter-spaced text from some PDFs and OCR ("B e h a v i o u r  P o l i c y"): four or more single
+# letters each followed by one space are one word; a wider gap is the space between words.
+_LETTER_SPACED = re.compile(r"(?<![^\s(\"'])(?:[A-Za-z] ){3,}[A-Za-z](?![^\s.,;:)\"'])")
+
+
 def clean(text: str) -> str:
     text = text.replace("\u00ad", "").replace("\ufb01", "fi").replace("\ufb02", "fl")
     text = text.replace("\u2019", "'").replace("\u2018", "'").replace("\u201c", '"').replace("\u201d", '"')
+    text = _LETTER_SPACED.sub(lambda m: m.group(0).replace(" ", ""), text)
     return _SPACE.sub(" ", text).strip()
 
 
