@@ -107,3 +107,17 @@ def test_a_negation_of_an_earlier_verb_does_not_negate_the_hit(mini):
     flagged = judge("# Behaviour\n\nA pupil who cannot settle may be sent home to calm down.", mini).red_flags
     assert [f.id for f in flagged] == ["T-RF"]
     assert judge("# Behaviour\n\nNo pupil will be sent home to calm down.", mini).red_flags == []
+
+
+def test_school_type_and_phase_from_the_title_block():
+    from toolkit.profile import infer_profile
+
+    def profile(text):
+        return infer_profile(doc_from_markdown(text))
+
+    assert profile("# Policy\n\nAn independent co-educational day school for pupils aged 11 to 18.") == \
+        ("independent", "secondary")
+    # citing the Independent School Standards does not make an academy independent
+    assert profile("# Policy\n\nAn all-through academy for pupils aged 4 to 18.\n\n"
+                   "We follow the Education (Independent School Standards) Regulations 2014.") == ("academy", "all-through")
+    assert profile("# Policy\n\nA maintained pupil referral unit.") == ("maintained", "ap")

@@ -9,7 +9,8 @@ from toolkit.document import Document
 TITLE_BLOCK_CLAUSES = 25  # the cover block and first paragraphs
 
 _TYPE_RULES = [
-    ("independent", re.compile(r"\bindependent (school|senior|prep|preparatory|day|boarding)|\bpreparatory school\b|\bprep school\b", re.I)),
+    ("independent", re.compile(r"\bindependent ([\w-]+ ){0,3}(school|senior|prep|preparatory|day|boarding)\b(?! standards)|"
+                                r"\bpreparatory school\b|\bprep school\b|\bproprietor\b", re.I)),
     ("academy", re.compile(r"\bacadem(y|ies)\b|\bfree school\b|\bmulti-academy trust\b|\bMAT\b|\bTrust\b|\bstudio school\b|\bUTC\b", re.I)),
     ("maintained", re.compile(r"\b(maintained|community|voluntary (aided|controlled)|foundation) (school|primary|secondary|special|infant|junior|nursery)|\bpupil referral unit\b|\bPRU\b|\blocal authority (school|maintained)\b", re.I)),
 ]
@@ -22,11 +23,18 @@ _PHASE_RULES = [
 ]
 
 
+def _first(rules, text: str) -> str | None:
+    """The rule whose words come first in the title block (the school describes itself before it
+    cites regulations)."""
+    hits = [(m.start(), n, name) for n, (name, rx) in enumerate(rules) if (m := rx.search(text))]
+    return min(hits)[2] if hits else None
+
+
 def infer_profile(document: Document) -> tuple[str | None, str | None]:
     """(school type, phase) from the title block; None where the policy does not say."""
     head = " ".join(c.text for c in document.clauses[:TITLE_BLOCK_CLAUSES])
     head = " ".join([s.heading for s in document.sections[:4]] + [head])
-    school_type = next((t for t, rx in _TYPE_RULES if rx.search(head)), None)
+    school_type = _first(_TYPE_RULES, head)
     phase = next((p for p, rx in _PHASE_RULES if rx.search(head)), None)
     if phase == "ap" and school_type is None:
         school_type = "maintained"
