@@ -118,9 +118,14 @@ def extract_cmd(file: str, as_json: bool):
               help="Refuse documents with more pages (default: $DIPSAMPLE_MAX_PAGES or 1000).")
 @click.option("--urn", default=None, help="The school (URN in the register) whose policy this one file is; "
               "its type and phase from the register are used.")
+@click.option("--set", "as_set", is_flag=True,
+              help="The files (or the folder) are one school's policy set: also judge them together.")
+@click.option("--school", "set_urn", default=None, metavar="URN",
+              help="The files are the policy set of this school (URN in the register): each is linked to it "
+                   "and they are also judged together (implies --set).")
 @json_option
 def check_cmd(paths, db_path, as_of, checklist_name, school_type, phase, jobs, engine, timeout, max_pages,
-              urn, as_json):
+              urn, as_set, set_urn, as_json):
     """Check policy files, folders of them, or web addresses, and store the findings.
 
     Each document is stored as soon as it is checked, so an interrupted batch keeps its finished
@@ -138,6 +143,13 @@ def check_cmd(paths, db_path, as_of, checklist_name, school_type, phase, jobs, e
         dipsample check policy.pdf --school-type academy --phase primary --json
         dipsample check hartley.pdf --urn 100452
         dipsample check https://www.example-school.org.uk/behaviour-policy
+        dipsample check --set corpus/sets/          # one school's behaviour policy and the policies it points to
+        dipsample check --school 100452 behaviour.pdf searching.docx
+
+    With --set (or --school URN) the files are also judged as one policy set: each requirement
+    takes the best-supported status across them, quoting the document; red flags and outdated
+    guidance stay per document; policies the set points to ("see our Searching Policy") but that
+    were not given are listed. See docs/policy-sets.md.
     """
     from toolkit.batch import check_and_store
     from toolkit.pipeline import expand_paths
@@ -149,6 +161,9 @@ def check_cmd(paths, db_path, as_of, checklist_name, school_type, phase, jobs, e
     if not sources:
         raise click.ClickException("no policy files found (supported: .pdf .docx .html .htm .txt .md)")
     single = len(sources) == 1 and not Path(str(paths[0])).is_dir()
+    as_set = as_set or bool(set_urn)
+    if set_urn and urn:
+        raise click.UsageError("give either --urn (one file) or --school (a policy set), not both")
 
     def show(p):
         if p.error:
@@ -165,7 +180,10 @@ def check_cmd(paths, db_path, as_of, checklist_name, school_type, phase, jobs, e
         os.environ["DIPSAMPLE_MAX_PAGES"] = str(max_pages)  # read by workers too
     from toolkit import register
 
-    known = register.known_links(db, sources, urn=urn)
+    if set_urn:
+        known = {str(s): {**register.school(db, set_urn), "method": "given"} for s in sources}
+    else:
+        known = register.known_links(db, sources, urn=urn)
     groups: dict[tuple, list] = {}  # (type, phase) -> sources; the register's profile where the school is known
     for source in sources:
         s = known.get(str(source))
@@ -189,8 +207,24 @@ def check_cmd(paths, db_path, as_of, checklist_name, school_type, phase, jobs, e
         raise click.ClickException(batch.errors[0].error)
     click.echo(f"checked {len(batch.documents)} document(s), {len(batch.errors)} failed, in {batch.seconds:.1f}s; "
                f"database: {db.conn.execute('PRAGMA database_list').fetchone()[2]}", err=True)
+    sets = []
+    if as_set and batch.documents:
+        from toolkit.policyset import check_set, format_set
+
+        s = next(iter(known.values()), None) if set_urn else None
+        set_type = school_type or (s and s["school_type"]) or None
+        set_phase = phase or (s and s["phase"]) or None
+        set_name = (s and s.get("name")) or (Path(str(paths[0])).name if len(paths) == 1 else "")
+        sets.append(check_set(sources, checklist=checklist, as_of=as_of or dt.date.today(), school_type=set_type,
+                              phase=set_phase, name=set_name))
     if as_json:
-        _emit(batch.to_json())
+        out = batch.to_json()
+        if as_set:
+            out["sets"] = [r.to_json() for r in sets]
+        _emit(out)
+    else:
+        for r in sets:
+            click.echo(format_set(r))
     if not batch.documents:
         sys.exit(1)
 

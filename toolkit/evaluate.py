@@ -10,6 +10,7 @@ from pathlib import Path
 from toolkit.checklist import Checklist, load_checklist
 from toolkit.labels import Label, load_labels
 from toolkit.pipeline import CheckResult, check_file
+from toolkit.policyset import SetResult, check_set
 
 ADDRESSED = ("met", "partial")
 
@@ -17,7 +18,7 @@ ADDRESSED = ("met", "partial")
 @dataclass
 class Scored:
     label: Label
-    result: CheckResult | None  # None when the document could not be read
+    result: CheckResult | SetResult | None  # None when the document could not be read
     error: str = ""
 
 
@@ -41,6 +42,12 @@ def run(labels_dir: Path, docs_dir: Path, *, checklist: Checklist | None = None)
     for label in load_labels(labels_dir):
         school = label.school
         try:
+            if label.is_set:  # a policy set: judged over its documents (toolkit.policyset)
+                result = check_set([Path(docs_dir) / d for d in label.documents], checklist=checklist,
+                                   as_of=label.as_of, school_type=school.get("type"), phase=school.get("phase"),
+                                   name=label.document)
+                out.append(Scored(label, result))
+                continue
             result = check_file(Path(docs_dir) / label.document, checklist=checklist, as_of=label.as_of,
                                 school_type=school.get("type"), phase=school.get("phase"))
             out.append(Scored(label, result))

@@ -1,0 +1,325 @@
+"""A school's policy SET: the behaviour policy and the policies it points to, judged together.
+
+Schools often keep part of what the guidance asks for in separate policies ("see our Searching
+Policy"). Each requirement item is judged in every document and the set takes the best-supported
+status (met > partial > missing; n/a only when every document that could decide says n/a;
+not-evaluated only when none could decide), quoting the document it came from. Red flags and
+outdated markers stay per document: the set reports their union, each evidence naming its document.
+
+Pointers ("set out in the separate Anti-Bullying Policy", "please refer to the Child Protection
+Policy") are found by one general rule. A pointed-to policy that is in the set is read with it; one
+that is not is listed as "referred to but not supplied", and an item missing from the whole set whose
+topic has such a pointer is reported as partial at most, since the school says where it is covered.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from toolkit.checklist import Checklist, Item
+from toolkit.document import Clause, Document
+from toolkit.match import MAX_EVIDENCE, Evidence, Finding, Match, _keys, _Matcher, match_with_matcher
+from toolkit.nlp import get_nlp
+
+RANK = {"n/a": 0, "missing": 1, "partial": 2, "met": 3}
+POINTER_CONFIDENCE = 0.5
+
+# "see (also) our X Policy", "refer to the X Policy", "set out in the separate X Policy", ...
+_CUE = re.compile(r"\b(?:see|refer(?:red)?\s+to|set\s+out\s+in|covered\s+(?:by|in)|in\s+line\s+with|"
+                  r"in\s+accordance\s+with|(?:detailed|described|explained|found|included)\s+in|"
+                  r"dealt\s+with\s+(?:in|under|by))\b", re.I)
+_WORD = r"(?!Polic(?:y|ies)\b)[A-Z][\w\u2019'&-]*"
+_NAME = re.compile(rf"({_WORD}(?:,?\s+(?:and\s+|&\s+|of\s+|for\s+|on\s+|to\s+|in\s+)?{_WORD})*)\s+Policy\b")
+_WINDOW = 160  # characters after a cue that the policy name may follow in
+_STOP = {"the", "our", "this", "that", "these", "its", "their", "school", "schools", "s", "separate", "and", "of",
+         "for", "on", "to", "in", "a", "an", "policy", "policies", "trust", "trust's", "academy", "whole",
+         "current", "relevant", "latest", "please", "see", "also"}
+TITLE_HEADINGS = 3  # a document is named by its file name, first headings and short opening lines
+TITLE_CLAUSES = 3
+
+
+def _tokens(text: str) -> set[str]:
+    words = re.findall(r"[a-z]+", text.lower().replace("\u2019", "'").replace("'s ", " "))
+    return {w for w in words if w not in _STOP}
+
+
+def policy_key(name: str) -> str:
+    """A policy's name normalised for comparing: its words without articles and 'policy'."""
+    return " ".join(sorted(_tokens(name)))
+
+
+@dataclass
+class Pointer:
+    """A clause that points to another policy by name."""
+    policy: str  # "Searching Policy", as written
+    key: str
+    source: str  # the document the clause is in
+    clause: Clause
+    supplied_by: str = ""  # the document in the set that is that policy ("" when not supplied)
+    heading_keys: set[str] = field(default_factory=set)  # checklist pattern keys in the clause's headings
+    name_keys: set[str] = field(default_factory=set)  # ... and in the policy's name
+
+    def to_json(self) -> dict:
+        return {"policy": self.policy, "source": self.source, "text": self.clause.text, "page": self.clause.page,
+                "heading": self.clause.heading_path, "supplied_by": self.supplied_by or None}
+
+
+def find_pointers(document: Document) -> list[tuple[str, Clause]]:
+    """(policy name, clause) for each clause that points to a named policy."""
+    out = []
+    for c in document.clauses:
+        text = c.text
+        seen: set[str] = set()
+        for cue in _CUE.finditer(text):
+            window = text[cue.end():cue.end() + _WINDOW]
+            window = re.split(r"[.;:](?:\s|$)", window, maxsplit=1)[0]
+            for m in _NAME.finditer(window):
+                name = m.group(1)
+                key = policy_key(name)
+                if key and key not in seen:
+                    seen.add(key)
+                    out.append((f"{_strip_determiner(name)} Policy", c))
+    return out
+
+
+def _strip_determiner(name: str) -> str:
+    return re.sub(r"^(?:(?:The|Our|This|Its|Their|Separate|School\u2019s|School's)\s+)+", "", name)
+
+
+def document_names(document: Document) -> list[str]:
+    """What a document is called: its file name, first headings and short opening lines."""
+    stem = Path(str(document.source)).stem
+    names = [re.sub(r"[-_]+", " ", stem)]
+    names += [s.heading for s in document.sections[:TITLE_HEADINGS] if s.heading]
+    names += [c.text for c in document.clauses[:TITLE_CLAUSES] if len(c.text) <= 80]
+    return names
+
+
+def _is_named(key: str, names: list[str]) -> bool:
+    want = set(key.split())
+    if not want:
+        return False
+    have = set().union(*(_tokens(n) for n in names)) if names else set()
+    if want <= have:
+        return True
+    squashed = "".join(sorted(want, key=key.split().index))  # "anti bullying" -> "antibullying"
+    return any(squashed in re.sub(r"[^a-z]", "", n.lower()) for n in names)
+
+
+@dataclass
+class SetMatch:
+    documents: list[str]  # sources, in the order given
+    items: dict[str, Finding]
+    red_flags: list[Finding]  # union over the documents; each evidence names its document
+    outdated: list[Finding]
+    matches: list[Match] = field(default_factory=list)  # per document
+    pointers: list[Pointer] = field(default_factory=list)
+
+    @property
+    def not_supplied(self) -> list[str]:
+        """Policies referred to but not supplied (one name per policy, as first written)."""
+        out: dict[str, str] = {}
+        for p in self.pointers:
+            if not p.supplied_by:
+                out.setdefault(p.key, p.policy)
+        return list(out.values())
+
+    def to_json(self) -> dict:
+        def marker(f: Finding) -> dict:
+            return {**f.to_json(), "documents": sorted({e.source for e in f.evidence if e.source})}
+
+        return {"documents": self.documents,
+                "items": {k: f.to_json() for k, f in self.items.items()},
+                "red_flags": [marker(f) for f in self.red_flags],
+                "outdated": [marker(f) for f in self.outdated],
+                "pointers": [p.to_json() for p in self.pointers],
+                "not_supplied": self.not_supplied}
+
+
+def _name(source: str) -> str:
+    return Path(str(source)).name
+
+
+def _with_source(evidence: list[Evidence], source: str) -> list[Evidence]:
+    return [dataclasses.replace(e, source=_name(source)) for e in evidence]
+
+
+def _combine_item(item: Item, per_doc: list[tuple[str, Finding]]) -> Finding:
+    decided = [(i, s, f) for i, (s, f) in enumerate(per_doc) if f.status != "not-evaluated"]
+    if not decided:
+        s, f = per_doc[0]
+        return dataclasses.replace(f, evidence=_with_source(f.evidence, s),
+                                   explanation="no document in the set could decide it: " + f.explanation)
+    _, source, best = max(decided, key=lambda x: (RANK.get(x[2].status, -1), x[2].confidence, -x[0]))
+    out = dataclasses.replace(best, evidence=_with_source(best.evidence, source),
+                              found=list(best.found), not_found=list(best.not_found))
+    if len(per_doc) == 1:
+        return out
+    if best.status in ("met", "partial"):
+        out.explanation = f"in {_name(source)}: {best.explanation}"
+    elif best.status == "missing":
+        out.explanation = f"not found in any of the {len(per_doc)} documents; " + best.explanation
+    unread = [_name(s) for s, f in per_doc if f.status == "not-evaluated"]
+    if unread and best.status == "missing":  # what was not read cannot be called missing
+        out.status, out.confidence = "not-evaluated", 0.0
+        out.explanation += f" (could not be read: {', '.join(unread)})"
+    return out
+
+
+def _union(kind_lists: list[tuple[str, list[Finding]]]) -> list[Finding]:
+    by_id: dict[str, Finding] = {}
+    for source, findings in kind_lists:
+        for f in findings:
+            ev = _with_source(f.evidence, source)
+            if f.id not in by_id:
+                by_id[f.id] = dataclasses.replace(f, evidence=ev[:MAX_EVIDENCE],
+                                                  explanation=f"in {_name(source)}: {f.explanation}")
+            else:
+                have = by_id[f.id]
+                have.evidence = (have.evidence + ev)[:max(MAX_EVIDENCE, len(have.evidence) + 1)]
+                have.confidence = max(have.confidence, f.confidence)
+                have.explanation += f"; in {_name(source)}: {f.explanation}"
+    return list(by_id.values())
+
+
+def _pattern_keys(m: _Matcher, text: str) -> set[str]:
+    rx = m.ps.regex_hits([text])[0]
+    return {k for k, _, _ in m.ps.find(get_nlp()(text), rx)}
+
+
+def _collect_pointers(documents: list[Document], matchers: list[_Matcher | None]) -> list[Pointer]:
+    names = [document_names(d) for d in documents]
+    out = []
+    for i, (doc, m) in enumerate(zip(documents, matchers)):
+        if m is None:
+            continue
+        for policy, clause in find_pointers(doc):
+            key = policy_key(policy)
+            supplied = next((documents[j].source for j in range(len(documents)) if _is_named(key, names[j])), "")
+            p = Pointer(policy, key, _name(doc.source), clause, _name(supplied) if supplied else "")
+            p.heading_keys = set(m.index.heading_hits.get(clause.heading_path, {}))
+            p.name_keys = _pattern_keys(m, policy)
+            out.append(p)
+    return out
+
+
+def apply_pointers(items: dict[str, Finding], checklist: Checklist, pointers: list[Pointer], ps_matcher) -> None:
+    """An item missing from the whole set whose topic points to a policy not supplied: partial."""
+    unsupplied = [p for p in pointers if not p.supplied_by]
+    if not unsupplied or ps_matcher is None:
+        return
+    for item in checklist.items:
+        f = items.get(item.id)
+        if f is None or f.status != "missing" or not item.sections:
+            continue
+        topic = {k for e in item.sections for k in _keys(ps_matcher.ps, e)}
+        # The pointed-to policy's name must name the item's topic: a pointer under a broad heading
+        # ("Serious incidents, safeguarding and exclusions") says nothing about the heading's other topics.
+        hit = next((p for p in unsupplied if topic & p.name_keys), None)
+        if hit is None:
+            continue
+        f.status, f.confidence = "partial", POINTER_CONFIDENCE
+        f.evidence = [Evidence(hit.clause.id, hit.clause.text, hit.clause.page, hit.clause.heading_path,
+                               "pointer", hit.source)]
+        f.explanation = f"only a pointer to the {hit.policy}, which was not supplied; " + f.explanation
+
+
+def match_set(documents: list[Document], checklist: Checklist, *, as_of: dt.date,
+              school_type: str | None = None, phase: str | None = None) -> SetMatch:
+    """Judge every item over a school's policy set (see the module docstring)."""
+    if not documents:
+        raise ValueError("a policy set needs at least one document")
+    matches, matchers = [], []
+    for d in documents:
+        match, m = match_with_matcher(d, checklist, as_of=as_of, school_type=school_type, phase=phase)
+        matches.append(match)
+        matchers.append(m)
+    sources = [d.source for d in documents]
+    items = {it.id: _combine_item(it, [(s, mt.items[it.id]) for s, mt in zip(sources, matches)])
+             for it in checklist.items}
+    pointers = _collect_pointers(documents, matchers)
+    apply_pointers(items, checklist, pointers, next((m for m in matchers if m is not None), None))
+    return SetMatch([str(s) for s in sources], items,
+                    _union([(s, mt.red_flags) for s, mt in zip(sources, matches)]),
+                    _union([(s, mt.outdated) for s, mt in zip(sources, matches)]),
+                    matches, pointers)
+
+
+@dataclass
+class SetResult:
+    """A policy set checked from files: what `check --set` prints and set labels are scored on."""
+    name: str
+    sources: list[str]
+    sha256: list[str]
+    match: SetMatch
+    as_of: dt.date
+    school_type: str | None
+    phase: str | None
+    errors: list[dict] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        return {"name": self.name, "sources": self.sources, "sha256": self.sha256, "as_of": self.as_of.isoformat(),
+                "school_type": self.school_type, "phase": self.phase, **self.match.to_json(),
+                "errors": self.errors}
+
+
+def check_set(sources: list, *, checklist: Checklist, as_of: dt.date, school_type: str | None = None,
+              phase: str | None = None, name: str = "") -> SetResult:
+    """Extract every file of a set (one that cannot be read is reported and counts as unreadable)
+    and judge them together. Type and phase: as given, else the first document that states them."""
+    from toolkit.errors import DipsampleError
+    from toolkit.extract import extract, read_source
+    from toolkit.profile import infer_profile
+
+    docs, shas, errors = [], [], []
+    for s in sources:
+        try:
+            src = read_source(s)
+            docs.append(extract(src))
+            shas.append(src.sha256)
+        except Exception as exc:  # noqa: BLE001 - one bad file leaves the set judged on the rest
+            msg = str(exc) if isinstance(exc, DipsampleError) else f"{_name(s)}: could not be processed ({exc})"
+            errors.append({"source": str(s), "error": msg})
+            docs.append(Document(str(s), "", 0, warnings=[msg], readable=False))
+            shas.append("")
+    for d in docs:
+        if d.readable and not (school_type and phase):
+            t, p = infer_profile(d)
+            school_type, phase = school_type or t, phase or p
+    match = match_set(docs, checklist, as_of=as_of, school_type=school_type, phase=phase)
+    return SetResult(name or _name(sources[0]), [str(s) for s in sources], shas, match, as_of, school_type, phase,
+                     errors)
+
+
+def format_set(result: SetResult) -> str:
+    """The set result as text: each item with its status and the document that decided it, the
+    red flags and outdated markers per document, and the policies referred to but not supplied."""
+    m = result.match
+    counts: dict[str, int] = {}
+    for f in m.items.values():
+        counts[f.status] = counts.get(f.status, 0) + 1
+    profile = ", ".join(x for x in (result.school_type, result.phase) if x) or "type and phase unknown"
+    lines = [f"policy set {result.name}: {len(m.documents)} document(s) ({profile})",
+             "  documents: " + ", ".join(_name(s) for s in m.documents),
+             "  " + ", ".join(f"{counts.get(s, 0)} {s}" for s in ("met", "partial", "missing", "n/a", "not-evaluated"))]
+    for item_id, f in m.items.items():
+        where = f"{f.evidence[0].source} p{f.evidence[0].page}" if f.evidence and f.evidence[0].source else ""
+        lines.append(f"  {item_id:7} {f.status:13} {where}")
+    for title, findings in (("red flags", m.red_flags), ("outdated", m.outdated)):
+        shown = [f"{f.id} ({', '.join(sorted({e.source for e in f.evidence if e.source}))})" for f in findings]
+        lines.append(f"  {title}: " + ("; ".join(shown) if shown else "none"))
+    missing = [p for p in m.pointers if not p.supplied_by]
+    if missing:
+        lines.append("  referred to but not supplied:")
+        for name in m.not_supplied:
+            p = next(x for x in missing if x.policy == name)
+            lines.append(f"    {name} ({p.source} p{p.clause.page}: \"{p.clause.text[:100]}\")")
+    else:
+        lines.append("  referred to but not supplied: none")
+    for e in result.errors:
+        lines.append(f"  could not be read: {e['error']}")
+    return "\n".join(lines)
