@@ -121,3 +121,11 @@ def test_school_type_and_phase_from_the_title_block():
     assert profile("# Policy\n\nAn all-through academy for pupils aged 4 to 18.\n\n"
                    "We follow the Education (Independent School Standards) Regulations 2014.") == ("academy", "all-through")
     assert profile("# Policy\n\nA maintained pupil referral unit.") == ("maintained", "ap")
+
+
+def test_hedged_evidence_is_less_certain(mini):
+    firm = judge("# Force\n\nStaff will use reasonable force only to keep people safe. Force is never a punishment.", mini)
+    soft = judge("# Force\n\nStaff may use reasonable force where appropriate. Force can never be a punishment.", mini)
+    assert firm.items["T-FORCE"].status == soft.items["T-FORCE"].status == "met"
+    assert soft.items["T-FORCE"].confidence < firm.items["T-FORCE"].confidence
+    assert "hedged" in soft.items["T-FORCE"].explanation

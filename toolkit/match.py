@@ -210,8 +210,8 @@ def _negated(doc, start: int, end: int) -> bool:
 
 
 def _hedged(doc, start: int) -> bool:
-    sent_start = 0
-    return any(t.lower_ in HEDGES for t in doc[sent_start:start])
+    """A hedge ("may", "can", "where appropriate") comes before the hit in its clause."""
+    return any(t.lower_ in HEDGES for t in doc[:start]) or "where appropriate" in doc[:start].text.lower()
 
 
 def _keys(ps, entry) -> list[str]:
@@ -322,8 +322,13 @@ def judge_item(m: _Matcher, item: Item, *, school_type: str | None, phase: str |
     in_section = any(m.in_section(i, item.sections) for i, _ in evidence_idx) if item.sections else True
     support = len({i for i, _ in evidence_idx})
     base = 0.75 if f.status == "met" else 0.6
-    f.confidence = min(0.97, base + (0.1 if in_section else -0.1) + min(0.1, 0.03 * (support - 1)))
+    # Modality: evidence that is all hedged ("staff may ...") is weaker than "staff will ...".
+    hedged = all(any(h.hedged for h in m.index.hits[i].values()) for i, _ in evidence_idx)
+    f.confidence = min(0.97, base + (0.1 if in_section else -0.1) + min(0.1, 0.03 * (support - 1))
+                       - (0.1 if hedged else 0.0))
     parts = [f"found: {', '.join(found)}"]
+    if hedged:
+        parts.append("every quote is hedged (may / can / where appropriate)")
     if only_quoted:
         parts.append("some elements only in quoted law or guidance, not as the school's own practice")
     if f.not_found:
