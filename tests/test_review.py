@@ -136,3 +136,18 @@ def test_backup_keeps_the_review_trail(db, tmp_path):
     assert copy["decisions"].count == 1 and copy["findings"].count == db["findings"].count
     again = CliRunner().invoke(cli, ["db", "backup", str(tmp_path / "copy.db"), "--db", path])
     assert again.exit_code == 1 and "already exists" in again.output
+
+
+def test_second_opinion_queue_gives_a_reviewer_what_another_decided(db):
+    decided = [e.finding_id for e in review.queue(db)[:3]]
+    for f in decided:
+        review.decide(db, f, reviewer="Ann", action="change", new_status="met")
+    second = review.queue(db, reviewer="Ben", decided_by="Ann")
+    assert [e.finding_id for e in second] == decided and {e.reason for e in second} == {"second opinion"}
+    review.decide(db, decided[0], reviewer="Ben", action="change", new_status="partial")
+    assert [e.finding_id for e in review.queue(db, reviewer="Ben", decided_by="Ann")] == decided[1:]
+    assert review.stats(db)["pairs"][0]["findings"] == 1
+
+
+def test_queue_for_a_sample_holds_only_its_schools(db):
+    assert review.queue(db, sample=999) == []

@@ -354,6 +354,9 @@ def queue_options(fn):
                      help="Queue findings below this confidence."),
         click.option("--qc-rate", type=float, default=0.1, show_default=True,
                      help="Share of confident 'met' findings sampled for quality control."),
+        click.option("--sample", "sample", type=int, help="Only the schools of this sample (see `sample list`)."),
+        click.option("--second-opinion", "decided_by",
+                     help="Re-review findings this reviewer decided (for agreement figures)."),
     ]):
         fn = opt(fn)
     return fn
@@ -364,7 +367,7 @@ def queue_options(fn):
 @click.option("--reviewer", envvar="DIPSAMPLE_REVIEWER", help="Your name (or $DIPSAMPLE_REVIEWER); kept with every decision.")
 @queue_options
 @click.pass_context
-def review_group(ctx, db_path, reviewer, school, item, status, low_confidence, qc_rate):
+def review_group(ctx, db_path, reviewer, school, item, status, low_confidence, qc_rate, sample, decided_by):
     """Review what the tool found, one finding at a time, in the terminal.
 
     Red flags come first, then statutory gaps, findings changed since an earlier review,
@@ -378,8 +381,8 @@ def review_group(ctx, db_path, reviewer, school, item, status, low_confidence, q
         dipsample review queue --json
     """
     ctx.ensure_object(dict)
-    ctx.obj.update(db_path=db_path, filters=dict(school=school, item=item, status=status,
-                                                 low_confidence=low_confidence, qc_rate=qc_rate))
+    ctx.obj.update(db_path=db_path, filters=dict(school=school, item=item, status=status, sample=sample,
+                                                 low_confidence=low_confidence, qc_rate=qc_rate, decided_by=decided_by))
     if ctx.invoked_subcommand is not None:
         return
     from toolkit import review

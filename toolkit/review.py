@@ -20,7 +20,7 @@ QC_RATE = 0.1  # share of confident "met" findings sampled for quality control
 ITEM_STATUSES = ("met", "partial", "missing", "n/a")
 MARKER_STATUSES = ("present", "dismissed")
 ACTIONS = ("agree", "change", "dismiss", "comment")
-REASONS = ("red flag", "statutory gap", "low confidence", "changed since review", "quality check")
+REASONS = ("red flag", "statutory gap", "low confidence", "changed since review", "quality check", "second opinion")
 
 
 class ReviewError(DipsampleError):
@@ -61,13 +61,18 @@ def _decided_items(db, run_id: int | None) -> dict[str, dict]:
 
 def queue(db, *, reviewer: str | None = None, low_confidence: float = LOW_CONFIDENCE, qc_rate: float = QC_RATE,
           school: str | None = None, item: str | None = None, status: str | None = None,
-          reason: str | None = None) -> list[QueueEntry]:
+          reason: str | None = None, sample: int | None = None, decided_by: str | None = None) -> list[QueueEntry]:
     """Findings of the latest run of each document that need a person, most urgent first:
     red flags, statutory items missing or partial, findings changed since an earlier review,
     low-confidence findings, then a sample of confident "met" findings."""
     entries: list[QueueEntry] = []
+    in_sample = _sample_documents(db, sample) if sample is not None else None
+    if decided_by:  # a second reviewer re-checks what this reviewer decided (for agreement figures)
+        return _decided_by(db, decided_by, exclude=reviewer)
     for run_id in latest_runs(db):
         run = db["runs"].get(run_id)
+        if in_sample is not None and run["document_id"] not in in_sample:
+            continue
         earlier = _decided_items(db, run["previous_run_id"])
         rows = db.query("""
             select f.*, d.source, ci.title, ci.basis,
@@ -106,6 +111,30 @@ def queue(db, *, reviewer: str | None = None, low_confidence: float = LOW_CONFID
                 continue
             entries.append(entry)
     return sorted(entries, key=lambda e: (REASONS.index(e.reason), e.document, e.finding_id))
+
+
+def _sample_documents(db, sample_id: int) -> set[int]:
+    """Documents linked to the schools of a sample."""
+    if "sample_schools" not in db.table_names():
+        return set()
+    return {r["document_id"] for r in db.query(
+        "select sd.document_id from school_documents sd join sample_schools ss on ss.urn = sd.urn "
+        "where ss.sample_id = ?", [sample_id])}
+
+
+def _decided_by(db, reviewer: str, *, exclude: str | None) -> list[QueueEntry]:
+    """Findings a reviewer decided that `exclude` (the reviewer asking) has not: a second opinion."""
+    rows = db.query("""
+        select distinct f.id, d2.source, f.item_id, f.kind, coalesce(ci.title, f.item_id) as title, f.status,
+               f.confidence, coalesce(ci.basis, '') as basis
+        from decisions d join findings f on f.id = d.finding_id join runs r on r.id = f.run_id
+        join documents d2 on d2.id = r.document_id
+        left join checklist_items ci on ci.checklist = r.checklist and ci.id = f.item_id
+        where d.reviewer = ? and d.new_status is not null and d.carried_from is null
+          and not exists (select 1 from decisions x where x.finding_id = f.id and x.reviewer = ?)
+        order by f.id""", [reviewer, exclude or ""])
+    return [QueueEntry(r["id"], r["source"], r["item_id"], r["kind"], r["title"], r["status"], r["confidence"],
+                       "second opinion", r["basis"]) for r in rows]
 
 
 def finding(db, finding_id: int) -> dict:
