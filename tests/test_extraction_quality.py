@@ -32,7 +32,8 @@ def test_every_producer_meets_the_targets(quality):
         assert row["leaks"] == 0, (name, row["leaks"])
         if "scanned" not in name:
             assert row["similarity"] >= TARGETS["similarity"], (name, row["similarity"])
-        assert row["heading_recall"] >= TARGETS["heading_recall"], (name, row["heading_recall"])
+        if row["heading_target"]:  # not for the scanned page when Tesseract is not installed
+            assert row["heading_recall"] >= TARGETS["heading_recall"], (name, row["heading_recall"])
         if isinstance(row.get("page_accuracy"), float):
             assert row["page_accuracy"] >= TARGETS["page_accuracy"], (name, row["page_accuracy"])
     assert checked >= 4  # reportlab PDF, scanned PDF, DOCX, HTML (+ WeasyPrint PDF when installed)
