@@ -227,11 +227,13 @@ def test_the_check_command_takes_a_time_limit_and_a_page_limit(hostile_dir, tmp_
     cmd = [sys.executable, "-m", "toolkit.cli", "check", str(hostile_dir / "six-hundred-pages.pdf"),
            str(hostile_dir / "windows-1252.txt"), "--db", str(tmp_path / "c.db"), "--as-of", "2026-11-01",
            "-j", "1", "--json"]
-    slow = subprocess.run([*cmd, "--timeout", "0.2"], capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)
+    # A limit nothing can meet: every file is skipped with the reason (deterministic under any load;
+    # the hang itself is tested in-process above).
+    slow = subprocess.run([*cmd, "--timeout", "0.001"], capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)
     out = json.loads(slow.stdout)
-    assert out["errors"] == [{"source": str(hostile_dir / "six-hundred-pages.pdf"),
-                              "error": "six-hundred-pages.pdf: took longer than 0.2 s; skipped"}]
-    assert len(out["documents"]) == 1
+    assert slow.returncode == 1 and out["documents"] == []
+    assert sorted(e["error"] for e in out["errors"]) == [
+        "six-hundred-pages.pdf: took longer than 0.001 s; skipped", "windows-1252.txt: took longer than 0.001 s; skipped"]
     pages = subprocess.run([*cmd, "--max-pages", "50"], capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)
     assert "600 pages, more than the limit of 50" in json.loads(pages.stdout)["errors"][0]["error"]
 

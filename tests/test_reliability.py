@@ -77,7 +77,9 @@ def test_two_checks_and_a_reviewer_write_at_once(tmp_path, national):
             errors.append(exc)
         time.sleep(0.05)
     results = [p.wait(timeout=300) for p in (a, b)]
+    stderr = [p.stderr.read().decode() for p in (a, b)]
     assert not errors, errors
-    assert results == [0, 0], [p.stderr.read().decode()[-1000:] for p in (a, b)]
+    assert results == [0, 0], [e[-1000:] for e in stderr]
+    assert not [line for e in stderr for line in e.splitlines() if line.startswith("Error:")], stderr
     assert db["decisions"].count == len(entries)
     assert db["documents"].count == 7

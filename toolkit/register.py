@@ -15,7 +15,7 @@ from pathlib import Path
 
 from toolkit.checklist import PHASES, SCHOOL_TYPES
 from toolkit.errors import DipsampleError
-from toolkit.store import _now
+from toolkit.store import _now, write_transaction
 
 # GIAS "TypeOfEstablishment (name)" -> (our school type, special, alternative provision)
 GIAS_TYPES: dict[str, tuple[str, bool, bool]] = {
@@ -227,7 +227,7 @@ def import_register(db, path: str | Path) -> ImportResult:
     """Read a register CSV and upsert its schools (by URN) in one transaction."""
     rows, result = read_register(path)
     now = _now()
-    with db.atomic():  # one transaction (sqlite-utils would commit each insert)
+    with write_transaction(db):  # one transaction that waits for the write lock
         db["schools"].upsert_all([{**r, "register": Path(path).name, "imported_at": now} for r in rows], pk="urn")
     result.imported = len(rows)
     result.open = sum(r["status"] == "open" for r in rows)
@@ -261,14 +261,14 @@ def urn_from_filename(source: str | Path) -> str | None:
 def link(db, document_id: int, urn: str, method: str, note: str = "") -> None:
     """Record that a document is this school's policy (replacing an earlier link of the document)."""
     school(db, urn)
-    with db.atomic():  # one transaction (sqlite-utils would commit each insert)
+    with write_transaction(db):  # one transaction that waits for the write lock
         db["school_documents"].upsert({"document_id": document_id, "urn": str(urn), "method": method,
                                        "note": note, "linked_at": _now()}, pk="document_id")
 
 
 def mark_register_profile(db, run_ids: list[int]) -> None:
     """The runs were checked with the register's type and phase: say so on them."""
-    with db.atomic():  # one transaction (sqlite-utils would commit each insert)
+    with write_transaction(db):  # one transaction that waits for the write lock
         for run_id in run_ids:
             db.execute("update runs set profile_from = 'register' where id = ?", [run_id])
 

@@ -13,7 +13,7 @@ from itertools import combinations
 
 from toolkit import __version__
 from toolkit.errors import DipsampleError
-from toolkit.store import _now, latest_runs
+from toolkit.store import _now, latest_runs, write_transaction
 
 LOW_CONFIDENCE = 0.6  # findings below this confidence are queued for a person
 QC_RATE = 0.1  # share of confident "met" findings sampled for quality control
@@ -208,7 +208,7 @@ def decide(db, finding_id: int, *, reviewer: str, action: str, new_status: str |
                         [f["document_id"], evidence_clause_id]).fetchone()
         if not ok:
             raise ReviewError(f"clause {evidence_clause_id} is not in this document")
-    with db.atomic():
+    with write_transaction(db):
         return db["decisions"].insert({
             "finding_id": finding_id, "reviewer": reviewer, "action": action, "old_status": old,
             "new_status": new_status, "comment": comment.strip(), "evidence_clause_id": evidence_clause_id,

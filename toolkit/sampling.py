@@ -17,7 +17,7 @@ from pathlib import Path
 
 from toolkit.errors import DipsampleError
 from toolkit.register import schools
-from toolkit.store import _now
+from toolkit.store import _now, write_transaction
 
 DEFAULT_STRATA = ("phase", "type")
 _COLUMN_ALIASES = {"type": "school_type", "school_type": "school_type", "phase": "phase", "la": "la",
@@ -163,7 +163,7 @@ def draw(db, size: int, *, strata: list[str] | tuple[str, ...] = DEFAULT_STRATA,
     sample = Sample(0, sample_date.isoformat(), seed, method, params, rationale,
                     [{k: s[k] for k in ("urn", "name", "phase", "school_type", "stratum", "reason")} for s in picked])
     if record:
-        with db.atomic():  # one transaction (sqlite-utils would commit each insert)
+        with write_transaction(db):  # one transaction that waits for the write lock
             sample.id = db["samples"].insert({
                 "sample_date": sample.sample_date, "created_at": _now(), "seed": seed, "method": method,
                 "parameters": json.dumps(params), "rationale": rationale, "size": size}).last_pk

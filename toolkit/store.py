@@ -4,6 +4,7 @@ transaction, and checking the same file with the same checklist and settings add
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
@@ -114,6 +115,24 @@ def m003_lifecycle(db: sqlite_utils.Database) -> None:
     }, pk=("sample_id", "urn"), foreign_keys=[("sample_id", "samples", "id")])
 
 
+@contextlib.contextmanager
+def write_transaction(db):
+    """A transaction that takes the write lock at its start (BEGIN IMMEDIATE, waiting up to the
+    busy timeout). A deferred transaction that reads and then writes fails at once with "database
+    is locked" when another process wrote in between; this one waits its turn instead."""
+    if db.conn.in_transaction:
+        with db.atomic():
+            yield db
+        return
+    db.conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        db.conn.rollback()
+        raise
+    db.conn.execute("COMMIT")
+
+
 def default_db_path() -> Path:
     return Path(os.environ.get(DB_ENV) or DEFAULT_DB)
 
@@ -172,9 +191,9 @@ def save_result(db, result: CheckResult, *, given_type=None, given_phase=None) -
     if existing:
         return existing
     doc, cl = result.document, result.checklist
-    # db.atomic(), not `with db.conn`: sqlite-utils commits each insert in its own transaction
-    # unless one is already open, which would leave a half-stored document after a failure.
-    with db.atomic():
+    # One write transaction, not `with db.conn` (sqlite-utils commits each insert on its own
+    # unless a transaction is open, which would leave a half-stored document after a failure).
+    with write_transaction(db):
         row = next(db["documents"].rows_where("sha256 = ?", [result.sha256]), None)
         if row is None:
             document_id = db["documents"].insert({
