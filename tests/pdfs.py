@@ -42,3 +42,23 @@ def make_pdf(path: Path, pages: list, *, scanned: set[int] = frozenset(), encryp
         out.showPage()
     out.save()
     return path
+
+
+def make_pdf_with_picture(path: Path, text_lines: list[str], picture_lines: list[str]) -> Path:
+    """One text page with a picture of more text in its lower half (a ladder pasted as an image)."""
+    pic = io.BytesIO()
+    c = canvas.Canvas(pic, pagesize=(A4[0], A4[1] / 2), invariant=1)
+    c.setFont("Helvetica-Bold", 20)
+    y = A4[1] / 2 - 60
+    for line in picture_lines:
+        c.drawString(60, y, line)
+        y -= 34
+    c.showPage()
+    c.save()
+    image = pdfium.PdfDocument(pic.getvalue())[0].render(scale=200 / 72).to_pil().convert("L")
+    out = canvas.Canvas(str(path), pagesize=A4, invariant=1)
+    _text_page(out, text_lines)
+    out.drawImage(ImageReader(image), 40, 40, width=A4[0] - 80, height=A4[1] / 2 - 80)
+    out.showPage()
+    out.save()
+    return path

@@ -214,3 +214,27 @@ def test_letter_spaced_text_is_read_as_words():
 
     assert clean("B e h a v i o u r  P o l i c y") == "Behaviour Policy"
     assert clean("Steps 1 2 3 4 and (a) (b) (c)") == "Steps 1 2 3 4 and (a) (b) (c)"
+
+
+LADDER = ["Step 1: a reminder", "Step 2: a warning", "Step 3: time out", "Step 4: after-school detention"]
+
+
+@pytest.mark.skipif(not ocr.available(), reason="Tesseract is not installed (apt-get install tesseract-ocr)")
+def test_text_in_a_picture_on_a_text_page_is_read_by_ocr(tmp_path):
+    from pdfs import make_pdf_with_picture
+
+    doc = extract(make_pdf_with_picture(tmp_path / "ladder.pdf", PAGE_1, LADDER))
+    pictured = [c for c in doc.clauses if c.kind == "image"]
+    assert pictured and "after-school detention" in " ".join(c.text for c in pictured).lower()
+    assert any("read by OCR" in w for w in doc.warnings) and doc.unread_pages == []
+
+
+def test_a_picture_that_cannot_be_read_is_said_and_nothing_in_it_is_called_missing(tmp_path, monkeypatch, mini):
+    from pdfs import make_pdf_with_picture
+
+    monkeypatch.setenv(ocr.OCR_ENV, "1")
+    doc = extract(make_pdf_with_picture(tmp_path / "ladder.pdf", PAGE_1, LADDER))
+    assert any("image(s) on page(s) 1 not read" in w for w in doc.warnings)
+    assert doc.unread_pages == [1]
+    items = match_document(doc, mini, as_of=AS_OF).items
+    assert items["T-FORCE"].status == "not-evaluated"

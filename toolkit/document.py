@@ -13,7 +13,7 @@ class Clause:
     start: int  # character offsets into Document.text
     end: int
     heading_path: str = ""  # "7 Searching > 7.2 Without consent"
-    kind: str = "sentence"  # sentence | item (list item) | row (table row)
+    kind: str = "sentence"  # sentence | item (list item) | row (table row) | image (OCR of a picture)
 
 
 @dataclass

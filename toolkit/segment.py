@@ -131,7 +131,7 @@ def build_document(blocks: list[Block], *, source: str, fmt: str, pages: int,
             doc.sections.append(section)
             continue
         sents = next(sentences)
-        pieces = sents if (block.kind == "para" or len(block.text) > MAX_CLAUSE_CHARS) else [(block.text, 0)]
+        pieces = sents if (block.kind in ("para", "image") or len(block.text) > MAX_CLAUSE_CHARS) else [(block.text, 0)]
         heading_path = " > ".join(t for _, t in path)
         for piece, at in pieces:
             clause = Clause(id=f"c{len(doc.clauses) + 1}", text=piece, page=block.page_at(at),

@@ -27,6 +27,8 @@ REPEAT_SHARE = 0.5  # a margin line on at least this share of pages is a running
 HEADING_SIZE_RATIO = 1.12  # a line this much larger than body text is a heading
 PARA_GAP_RATIO = 0.6  # a vertical gap above this share of the line height starts a paragraph
 GUTTER_MIN_SHARE = 0.3  # a two-column gutter lies in the middle 40% of the page
+IMAGE_MIN_SHARE = 0.08  # an image this share of a text page or larger may hold text (a ladder, a
+                        # flowchart); smaller ones are logos and icons
 _BULLETS = ("\u2022", "\u25cf", "\u25aa", "\u25e6", "-", "\u2013", "*", "\uf0b7", "\u2043")
 _PAGE_NUMBER = re.compile(r"^(page\s*)?\d+(\s*(of|/)\s*\d+)?$", re.I)
 _DIGITS = re.compile(r"\d+")
@@ -43,7 +45,8 @@ class Line:
     size: float
     bold: bool
     page: int
-    kind: str = "line"  # line | row (a table row already made into clause text)
+    kind: str = "line"  # line | row (a table row already made into clause text) | image
+    box: tuple | None = None  # an image's (x0, top, x1, bottom), to be read by OCR
 
 
 def words_to_lines(words: list[dict], page_no: int) -> list[Line]:
@@ -121,6 +124,9 @@ def page_lines(page, page_no: int) -> tuple[list[Line], int]:
     split = gutter(words, page.width)
     columns = split_columns(words, split)
     lines: list[Line] = words_to_lines(margins, page_no)
+    area = float(page.width * page.height)
+    images = [im for im in page.images if len(page.chars) >= _SCANNED_MIN_CHARS
+              and (im["x1"] - im["x0"]) * (im["bottom"] - im["top"]) >= IMAGE_MIN_SHARE * area]
     for col_words in columns:
         col = words_to_lines(col_words, page_no)
         for table in tables:
@@ -130,6 +136,10 @@ def page_lines(page, page_no: int) -> tuple[list[Line], int]:
             rows = [[_cell(c) for c in row] for row in table.extract()]
             for i, text in enumerate(table_rows(rows)):
                 col.append(Line(text, table.bbox[1] + i * 0.01, table.bbox[1], x0, 0, False, page_no, "row"))
+        for im in images:  # a picture of a ladder or flowchart on a text page, read later by OCR
+            if split is None or (im["x0"] >= split) == (col_words is columns[-1]):
+                col.append(Line("", im["top"], im["bottom"], im["x0"], 0, False, page_no, "image",
+                                (im["x0"], im["top"], im["x1"], im["bottom"])))
         col.sort(key=lambda ln: ln.top)
         lines.extend(col)
     return lines, len(page.chars)
@@ -181,8 +191,8 @@ def _blocks(lines: list[Line], body_size: float) -> list[Block]:
     line_h = median(heights) if heights else 12.0
     prev: Line | None = None
     for ln in lines:
-        if ln.kind == "row":
-            blocks.append(Block("row", ln.text, ln.page))
+        if ln.kind in ("row", "image"):
+            blocks.append(Block(ln.kind, ln.text, ln.page))
             prev = None
             continue
         text = ln.text.strip()
@@ -302,9 +312,19 @@ def extract_pdf(path: Path, data: bytes, *, engine: str = DEFAULT_ENGINE) -> Ext
     running = _running_lines(pages_lines, heights)
     for i, text in ocr_blocks.items():
         ocr_blocks[i] = [Block(b.kind, b.text, i, b.level) for b in blocks_from_text(_clean_ocr(text, running))]
+    unread_images = _read_images(data, pages_lines, running)
+    if unread_images:
+        warnings.append(f"image(s) on page(s) {_pages(unread_images)} not read"
+                        + (": no text found in them" if ocr.available() else ": Tesseract is not installed")
+                        + "; a consequence ladder or flowchart there is not judged")
+        unread = sorted(set(unread) | set(unread_images))
+    elif any(ln.kind == "image" and ln.text for pl in pages_lines for ln in pl):
+        warnings.append("text in images read by OCR (check quotes against the original)")
     lines = []
     for page_lines, height in zip(pages_lines, heights):
         for ln in page_lines:
+            if ln.kind == "image" and not ln.text:
+                continue
             if ln.kind == "line":
                 norm = _DIGITS.sub("#", ln.text.lower())
                 in_margin = ln.top < height * MARGIN_BAND or ln.bottom > height * (1 - MARGIN_BAND)
@@ -317,6 +337,43 @@ def extract_pdf(path: Path, data: bytes, *, engine: str = DEFAULT_ENGINE) -> Ext
     if ocr_blocks:  # put OCR'd pages back in page order
         blocks = sorted(blocks + [b for bs in ocr_blocks.values() for b in bs], key=lambda b: b.page)
     return Extracted(blocks, n_pages, warnings, unread)
+
+
+IMAGE_OCR_SCALE = 300 / 72
+
+
+def _read_images(data: bytes, pages_lines: list[list[Line]], running: set[str]) -> list[int]:
+    """OCR every large image on a text page into its Line; returns the pages whose images could
+    not be read (no OCR, or no text found in an image that is large enough to matter)."""
+    todo = [ln for pl in pages_lines for ln in pl if ln.kind == "image"]
+    if not todo:
+        return []
+    if not ocr.available():
+        return sorted({ln.page for ln in todo})
+    import io as _io
+
+    from toolkit.extract.pdfium import open_pdfium
+
+    pdf = open_pdfium(Path("document.pdf"), data)
+    unread = set()
+    try:
+        for ln in todo:
+            page = pdf[ln.page - 1]
+            try:
+                image = page.render(scale=IMAGE_OCR_SCALE).to_pil()
+            finally:
+                page.close()
+            x0, top, x1, bottom = (v * IMAGE_OCR_SCALE for v in ln.box)
+            buf = _io.BytesIO()
+            image.crop((int(x0), int(top), int(x1) + 1, int(bottom) + 1)).convert("L").save(buf, format="PNG")
+            text = _clean_ocr(ocr.ocr_png(buf.getvalue()), running)
+            ln.text = " ".join(text.split())
+            if len(ln.text) < _SCANNED_MIN_CHARS:
+                ln.text = ""
+                unread.add(ln.page)
+    finally:
+        pdf.close()
+    return sorted(unread)
 
 
 _OCR_BULLET = re.compile(r"^(?:[e«°*•©®]|\(?[eo]\)?)\s+(?=[A-Z])")
