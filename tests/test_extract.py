@@ -238,3 +238,36 @@ def test_a_picture_that_cannot_be_read_is_said_and_nothing_in_it_is_called_missi
     assert doc.unread_pages == [1]
     items = match_document(doc, mini, as_of=AS_OF).items
     assert items["T-FORCE"].status == "not-evaluated"
+
+
+def _docx_with_picture(tmp_path):
+    import io as _io
+
+    from docx import Document
+    from docx.shared import Cm
+    from pdfs import make_pdf_with_picture
+    import pypdfium2 as pdfium
+
+    pdf = make_pdf_with_picture(tmp_path / "p.pdf", ["x"], LADDER)
+    page = pdfium.PdfDocument(str(pdf))[0]
+    png = _io.BytesIO()
+    page.render(scale=150 / 72).to_pil().crop((60, 560, 1180, 1700)).save(png, format="PNG")
+    d = Document()
+    d.add_heading("Consequences", level=1)
+    d.add_paragraph("Our steps are shown below.")
+    d.add_picture(_io.BytesIO(png.getvalue()), width=Cm(15))
+    d.save(tmp_path / "ladder.docx")
+    return tmp_path / "ladder.docx"
+
+
+@pytest.mark.skipif(not ocr.available(), reason="Tesseract is not installed (apt-get install tesseract-ocr)")
+def test_text_in_a_word_picture_is_read_by_ocr(tmp_path):
+    doc = extract(_docx_with_picture(tmp_path))
+    pictured = " ".join(c.text for c in doc.clauses if c.kind == "image").lower()
+    assert "detention" in pictured
+
+
+def test_a_word_picture_that_cannot_be_read_is_said(tmp_path, monkeypatch):
+    monkeypatch.setenv(ocr.OCR_ENV, "1")
+    doc = extract(_docx_with_picture(tmp_path))
+    assert any("picture(s) on page(s) 1 not read" in w for w in doc.warnings) and doc.unread_pages == [1]

@@ -13,6 +13,7 @@ from docx.table import Table
 from docx.text.paragraph import Paragraph
 
 from toolkit.errors import ExtractionError
+from toolkit.extract import ocr
 from toolkit.extract.text import table_rows
 from toolkit.segment import Block, Extracted, heading_level_from_text
 
@@ -100,6 +101,8 @@ def extract_docx(path: Path, data: bytes) -> Extracted:
     except (zipfile.BadZipFile, KeyError, ValueError) as exc:
         raise ExtractionError(f"{path.name}: not a readable Word file ({exc})") from exc
     blocks: list[Block] = []
+    pictures_read: list[int] = []
+    pictures_unread: list[int] = []
     page = 1
     for child in document.element.body.iterchildren():
         if child.tag == qn("w:p"):
@@ -109,6 +112,13 @@ def extract_docx(path: Path, data: bytes) -> Extracted:
                 level = _heading_level(par)
                 kind = "heading" if level else ("item" if _is_list(par) else "para")
                 blocks.append(Block(kind, text, page, level))
+            for blob in _pictures(child, document):
+                read = _ocr_picture(blob)
+                if read:
+                    blocks.append(Block("image", read, page))
+                    pictures_read.append(page)
+                else:
+                    pictures_unread.append(page)
             page += _page_breaks(child)
         elif child.tag == qn("w:tbl"):
             table = Table(child, document)
@@ -120,7 +130,49 @@ def extract_docx(path: Path, data: bytes) -> Extracted:
     warnings = []
     if page == 1 and len(blocks) > 60:
         warnings.append("the Word file records no page breaks: every clause is reported on page 1")
-    return Extracted(blocks, page, warnings)
+    if pictures_read:
+        warnings.append("text in pictures read by OCR (check quotes against the original)")
+    unread = sorted(set(pictures_unread))
+    if unread:
+        warnings.append(f"picture(s) on page(s) {', '.join(map(str, unread))} not read"
+                        + ("" if ocr.available() else ": Tesseract is not installed")
+                        + "; a consequence ladder or flowchart there is not judged")
+    return Extracted(blocks, page, warnings, unread)
+
+
+PICTURE_MIN_EMU = 2_500_000  # a picture at least ~7 cm wide and ~3 cm tall (logos are smaller)
+_BLIP = qn("a:blip")
+_EXTENT = qn("wp:extent")
+
+
+def _pictures(paragraph, document) -> list[bytes]:
+    """Image bytes of the large pictures drawn in a paragraph."""
+    out = []
+    for drawing in paragraph.iter(qn("w:drawing")):
+        extent = next(drawing.iter(_EXTENT), None)
+        if extent is None or int(extent.get("cx", 0)) < PICTURE_MIN_EMU or int(extent.get("cy", 0)) < PICTURE_MIN_EMU // 2:
+            continue
+        for blip in drawing.iter(_BLIP):
+            rid = blip.get(qn("r:embed"))
+            part = document.part.related_parts.get(rid) if rid else None
+            if part is not None and getattr(part, "blob", None):
+                out.append(part.blob)
+    return out
+
+
+def _ocr_picture(blob: bytes) -> str:
+    """The text of a picture by OCR ("" when OCR is unavailable or finds no text)."""
+    if not ocr.available():
+        return ""
+    try:
+        from PIL import Image
+
+        buf = io.BytesIO()
+        Image.open(io.BytesIO(blob)).convert("L").save(buf, format="PNG")
+    except Exception:  # noqa: BLE001 - a picture format Pillow cannot read is a picture not read
+        return ""
+    text = " ".join(ocr.ocr_png(buf.getvalue()).split())
+    return text if len(text) >= 20 else ""
 
 
 def _dedupe_merged(row: list[str]) -> list[str]:
