@@ -140,3 +140,14 @@ def test_check_set_prints_the_set_and_keeps_the_spec_keys(tmp_path):
     assert "referred to but not supplied" in text.stdout and "Anti-Bullying Policy" in text.stdout
     plain = CliRunner().invoke(cli, ["check", "--db", db, "--as-of", "2026-11-01", str(MAIN), "--json"])
     assert "sets" not in json.loads(plain.stdout)
+
+
+def test_duplicate_copies_in_a_set_are_read_once(national):
+    text = "# Behaviour Policy\n\n## Detention\n\nPupils may be given an after-school detention of up to an hour."
+    web = doc_from_markdown(text, "policy-webpage.md")
+    pdf = doc_from_markdown(text.replace("an hour", "an hour "), "policy.pdf")
+    other = doc_from_markdown("# Searching Policy\n\nOnly the headteacher may search a pupil.", "searching.md")
+    m = match_set([web, pdf, other], national, as_of=AS_OF)
+    assert m.duplicates == {"policy.pdf": "policy-webpage.md"}
+    assert m.documents == ["policy-webpage.md", "searching.md"]
+    assert m.to_json()["duplicates"] == {"policy.pdf": "policy-webpage.md"}

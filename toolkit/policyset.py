@@ -118,6 +118,7 @@ class SetMatch:
     outdated: list[Finding]
     matches: list[Match] = field(default_factory=list)  # per document
     pointers: list[Pointer] = field(default_factory=list)
+    duplicates: dict[str, str] = field(default_factory=dict)  # a copy -> the document read instead
 
     @property
     def not_supplied(self) -> list[str]:
@@ -137,7 +138,8 @@ class SetMatch:
                 "red_flags": [marker(f) for f in self.red_flags],
                 "outdated": [marker(f) for f in self.outdated],
                 "pointers": [p.to_json() for p in self.pointers],
-                "not_supplied": self.not_supplied}
+                "not_supplied": self.not_supplied,
+                "duplicates": self.duplicates}
 
 
 def _name(source: str) -> str:
@@ -228,11 +230,37 @@ def apply_pointers(items: dict[str, Finding], checklist: Checklist, pointers: li
         f.explanation = f"only a pointer to the {hit.policy}, which was not supplied; " + f.explanation
 
 
+def _fingerprint(document: Document) -> str:
+    """The text without case, punctuation or layout: two copies of one policy (a PDF and its web
+    page, or the same file twice) share it."""
+    return " ".join(re.sub(r"[^a-z0-9]+", " ", document.text.lower()).split())
+
+
+def dedupe(documents: list[Document]) -> tuple[list[Document], dict[str, str]]:
+    """The set with duplicate copies of a policy read once: (documents kept, copy -> kept one)."""
+    from difflib import SequenceMatcher
+
+    kept: list[Document] = []
+    duplicates: dict[str, str] = {}
+    for d in documents:
+        fp = _fingerprint(d)
+        twin = next((k for k in kept if d.readable and k.readable and fp and (
+            fp == _fingerprint(k) or (abs(len(fp) - len(_fingerprint(k))) < 0.05 * len(fp)
+                                      and SequenceMatcher(None, fp, _fingerprint(k), autojunk=False).quick_ratio() > 0.98
+                                      and SequenceMatcher(None, fp, _fingerprint(k), autojunk=False).ratio() > 0.97))), None)
+        if twin is None:
+            kept.append(d)
+        else:
+            duplicates[_name(d.source)] = _name(twin.source)
+    return kept, duplicates
+
+
 def match_set(documents: list[Document], checklist: Checklist, *, as_of: dt.date,
               school_type: str | None = None, phase: str | None = None) -> SetMatch:
     """Judge every item over a school's policy set (see the module docstring)."""
     if not documents:
         raise ValueError("a policy set needs at least one document")
+    documents, duplicates = dedupe(documents)
     matches, matchers = [], []
     for d in documents:
         match, m = match_with_matcher(d, checklist, as_of=as_of, school_type=school_type, phase=phase)
@@ -246,7 +274,7 @@ def match_set(documents: list[Document], checklist: Checklist, *, as_of: dt.date
     return SetMatch([str(s) for s in sources], items,
                     _union([(s, mt.red_flags) for s, mt in zip(sources, matches)]),
                     _union([(s, mt.outdated) for s, mt in zip(sources, matches)]),
-                    matches, pointers)
+                    matches, pointers, duplicates)
 
 
 @dataclass
@@ -322,4 +350,6 @@ def format_set(result: SetResult) -> str:
         lines.append("  referred to but not supplied: none")
     for e in result.errors:
         lines.append(f"  could not be read: {e['error']}")
+    for copy, kept in m.duplicates.items():
+        lines.append(f"  {copy}: a copy of {kept}, read once")
     return "\n".join(lines)
