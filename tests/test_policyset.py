@@ -84,8 +84,8 @@ def test_pointer_to_a_supplied_policy_is_read(larchfield):
 
 
 def test_pointer_to_an_unsupplied_policy_is_listed_and_the_item_is_at_most_partial(national, larchfield):
-    assert larchfield.not_supplied == ["Anti-Bullying Policy"]
-    assert larchfield.to_json()["not_supplied"] == ["Anti-Bullying Policy"]
+    assert larchfield.not_supplied == ["Anti-Bullying Policy", "Child Protection Policy"]
+    assert larchfield.to_json()["not_supplied"] == ["Anti-Bullying Policy", "Child Protection Policy"]
     doc = doc_from_markdown("# Behaviour Policy\n\n## Searching\n\n"
                             "Searching pupils is set out in the separate Searching, Screening and Confiscation Policy.",
                             "behaviour.md")
@@ -133,7 +133,7 @@ def test_check_set_prints_the_set_and_keeps_the_spec_keys(tmp_path):
     assert {"documents", "errors", "sets"} <= set(out)
     assert len(out["documents"]) == 2 and all("items" in d for d in out["documents"])
     s = out["sets"][0]
-    assert s["not_supplied"] == ["Anti-Bullying Policy"]
+    assert s["not_supplied"] == ["Anti-Bullying Policy", "Child Protection Policy"]
     assert s["items"]["SSC-01"]["evidence"][0]["source"] == "larchfield-searching.md"
     text = CliRunner().invoke(cli, ["check", "--db", db, "--as-of", "2026-11-01", "--set", str(MAIN), str(SEARCHING)])
     assert text.exit_code == 0, text.output
@@ -151,3 +151,9 @@ def test_duplicate_copies_in_a_set_are_read_once(national):
     assert m.duplicates == {"policy.pdf": "policy-webpage.md"}
     assert m.documents == ["policy-webpage.md", "searching.md"]
     assert m.to_json()["duplicates"] == {"policy.pdf": "policy-webpage.md"}
+
+
+def test_a_read_alongside_list_names_each_policy():
+    doc = doc_from_markdown("# Policy\n\nThis policy should be read together with our Child Protection, "
+                            "Anti-Bullying and SEND policies.")
+    assert [name for name, _ in find_pointers(doc)] == ["Child Protection Policy", "Anti-Bullying Policy", "SEND Policy"]

@@ -31,9 +31,13 @@ POINTER_CONFIDENCE = 0.5
 # "see (also) our X Policy", "refer to the X Policy", "set out in the separate X Policy", ...
 _CUE = re.compile(r"\b(?:see|refer(?:red)?\s+to|set\s+out\s+in|covered\s+(?:by|in)|in\s+line\s+with|"
                   r"in\s+accordance\s+with|(?:detailed|described|explained|found|included)\s+in|"
-                  r"dealt\s+with\s+(?:in|under|by))\b", re.I)
+                  r"dealt\s+with\s+(?:in|under|by)|read\s+(?:together|alongside|in\s+conjunction)\s+with|"
+                  r"(?:linked|related|associated|other)\s+polic(?:y|ies)(?:\s+(?:are|include))?)\b", re.I)
 _WORD = r"(?!Polic(?:y|ies)\b)[A-Z][\w\u2019'&-]*"
 _NAME = re.compile(rf"({_WORD}(?:,?\s+(?:and\s+|&\s+|of\s+|for\s+|on\s+|to\s+|in\s+)?{_WORD})*)\s+Policy\b")
+# "our Child Protection, Anti-Bullying and SEND policies": a list sharing one "policies"
+_NAMES = re.compile(rf"((?:{_WORD}(?:\s+{_WORD})*)(?:(?:\s*,\s*(?:and\s+)?|\s+and\s+)(?:{_WORD}(?:\s+{_WORD})*))+)"
+                    r"\s+[Pp]olicies\b")
 _WINDOW = 160  # characters after a cue that the policy name may follow in
 _STOP = {"the", "our", "this", "that", "these", "its", "their", "school", "schools", "s", "separate", "and", "of",
          "for", "on", "to", "in", "a", "an", "policy", "policies", "trust", "trust's", "academy", "whole",
@@ -77,8 +81,10 @@ def find_pointers(document: Document) -> list[tuple[str, Clause]]:
         for cue in _CUE.finditer(text):
             window = text[cue.end():cue.end() + _WINDOW]
             window = re.split(r"[.;:](?:\s|$)", window, maxsplit=1)[0]
-            for m in _NAME.finditer(window):
-                name = m.group(1)
+            names = [m.group(1) for m in _NAME.finditer(window)]
+            for m in _NAMES.finditer(window):
+                names += [n for n in re.split(r"\s*,\s*(?:and\s+)?|\s+and\s+", m.group(1)) if n]
+            for name in names:
                 key = policy_key(name)
                 if key and key not in seen:
                     seen.add(key)
