@@ -151,9 +151,6 @@ class _Index:
                 last_sentence = i
         return out
 
-    def keys_at(self, i: int, *, affirmed: bool) -> set[str]:
-        return {k for k, h in self.hits[i].items() if not (affirmed and h.negated)}
-
     def clauses_with(self, keys: list[str], *, affirmed: bool) -> set[int]:
         """Clauses where every key hits, the first outside a negation when `affirmed`."""
         first = (self.where_affirmed if affirmed else self.where).get(keys[0], set())

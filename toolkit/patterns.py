@@ -165,16 +165,6 @@ def segments(pattern: str) -> tuple[list[list[list[dict]]], list[int], list[str]
     return out_segs, out_gaps, out_texts
 
 
-def token_specs(pattern: str) -> list[list[dict]]:
-    """The pattern as plain spaCy Matcher token-spec lists, gaps as {0,N} wildcards (for reference;
-    PatternSet matches gaps itself, which is much faster)."""
-    segs, gaps, _ = segments(pattern)
-    out = segs[0]
-    for gap, seg in zip(gaps, segs[1:]):
-        out = [a + [{"OP": "{0,%d}" % gap}] + b for a in out for b in seg]
-    return out
-
-
 # Words in nearly every clause of a behaviour policy make poor anchors: a matcher anchored on
 # one runs on most clauses. A segment is anchored on its first required word not listed here.
 COMMON_WORDS = frozenset("""
