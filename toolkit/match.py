@@ -119,8 +119,9 @@ class _Index:
         regex_hits = ps.regex_hits(texts)
         for doc, rx in zip(nlp.pipe(texts, batch_size=256), regex_hits):
             found: dict[str, _Hit] = {}
+            words = _Words(doc)
             for key, start, end in ps.find(doc, rx):
-                hit = _Hit(_negated(doc, start, end), _hedged(doc, start))
+                hit = _Hit(_negated(words, start, end), start > words.first_hedge)
                 old = found.get(key)
                 # A clause counts as affirming a key if any of its hits is not negated.
                 if old is None or (old.negated and not hit.negated):
@@ -179,36 +180,49 @@ class _Index:
         return keys
 
 
-def _negated(doc, start: int, end: int) -> bool:
+class _Words:
+    """A clause's words as plain strings (walking spaCy tokens again for every hit is slow), and
+    where its first hedge ("may", "can", "where appropriate") ends."""
+
+    def __init__(self, doc):
+        self.lower = [t.lower_ for t in doc]
+        self.norm = [t.norm_ for t in doc]
+        self.first_hedge = next((i + (w == "where") for i, w in enumerate(self.lower)
+                                 if w in HEDGES or (w == "where" and self.lower[i + 1:i + 2] == ["appropriate"])),
+                                len(self.lower))
+
+    def cue(self, i: int) -> bool:
+        return self.lower[i] in NEGATION_CUES or self.norm[i] in NEGATION_CUES
+
+
+def _negated(words: _Words, start: int, end: int) -> bool:
     """A negation cue governs the hit: shortly before it in the same clause, inside a hit that
     spans a gap ("send pupils home ... never"), or right after it ("detention is not used")."""
-    if any(t.lower_ in NEGATION_CUES or t.norm_ in NEGATION_CUES for t in doc[start + 1:end - 1]):
+    if any(words.cue(i) for i in range(start + 1, end - 1)):
         return True
     passed_modal = False
-    for tok in reversed(doc[max(0, start - NEGATION_WINDOW):start]):
-        if tok.lower_ in SCOPE_BREAKS:
+    for i in range(start - 1, max(0, start - NEGATION_WINDOW) - 1, -1):
+        word = words.lower[i]
+        if word in SCOPE_BREAKS:
             break
-        if tok.lower_ in MODALS:
+        if word in MODALS:
             passed_modal = True
-        elif tok.lower_ in NEGATION_CUES or tok.norm_ in NEGATION_CUES:
+        elif words.cue(i):
             # "not"/"never" negate the next verb: one before another modal belongs to an earlier
             # verb ("a pupil who cannot settle may be sent home"); "no pupil will be ..." still counts.
-            if passed_modal and tok.lower_ in VERB_NEGATORS:
+            if passed_modal and word in VERB_NEGATORS:
                 return False
             return True
-    after = [t.lower_ for t in doc[end:end + 4]]
+    after = words.lower[end:end + 4]
     for i, word in enumerate(after):
         if word in SCOPE_BREAKS:
             break
-        if word in ("not", "never", "n't") and all(w in ("is", "are", "be", "will", "was", "were", "do", "does", "should", "must", "can", "may", "would")
-                                                   for w in after[:i]):
+        if word in ("not", "never", "n't") and all(w in _COPULAS for w in after[:i]):
             return True
     return False
 
 
-def _hedged(doc, start: int) -> bool:
-    """A hedge ("may", "can", "where appropriate") comes before the hit in its clause."""
-    return any(t.lower_ in HEDGES for t in doc[:start]) or "where appropriate" in doc[:start].text.lower()
+_COPULAS = {"is", "are", "be", "will", "was", "were", "do", "does", "should", "must", "can", "may", "would"}
 
 
 def _keys(ps, entry) -> list[str]:
