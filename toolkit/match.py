@@ -117,7 +117,7 @@ class _Index:
         texts = [c.text for c in self.clauses] + paths
         self.hits: list[dict[str, _Hit]] = []
         regex_hits = ps.regex_hits(texts)
-        for doc, rx in zip(nlp.pipe(texts, batch_size=256), regex_hits):
+        for doc, rx in zip(nlp.pipe(texts, batch_size=256, disable=["sentencizer"]), regex_hits):
             found: dict[str, _Hit] = {}
             words = _Words(doc)
             for key, start, end in ps.find(doc, rx):

@@ -1,7 +1,7 @@
 """The one spaCy pipeline the project uses: blank English, sentencizer, lookup lemmas.
 
 No trained pipeline is loaded and nothing is downloaded: lemmas come from the lookup table that
-`spacy-lookups-data` ships. Each token's NORM is set to the lower-cased lemma, so rules match
+`spacy-lookups-data` ships. Each word's NORM is set to its lower-cased lemma, so rules match
 "searched", "Searches" and "search" alike.
 """
 
@@ -11,6 +11,7 @@ from functools import lru_cache
 
 import spacy
 from spacy.language import Language
+from spacy.attrs import ORTH
 from spacy.lookups import load_lookups
 
 
@@ -34,13 +35,19 @@ def lemma(word: str) -> str:
 
 @Language.component("lemma_norm")
 def lemma_norm(doc):
+    """Set NORM to the lemma on each word type once (on the shared vocabulary's lexemes, which
+    every token of that word reads), rather than on every token of every clause."""
     table = _lemma_table()
-    for token in doc:
-        low = token.lower_
-        lem = table.get(low, low)
-        token.lemma_ = lem
-        token.norm_ = lem
+    vocab = doc.vocab
+    for orth in set(doc.to_array(ORTH).tolist()) - _NORMED:
+        lex = vocab[orth]
+        low = lex.lower_
+        lex.norm_ = table.get(low, low)
+        _NORMED.add(orth)
     return doc
+
+
+_NORMED: set[int] = set()  # word types whose NORM is already their lemma
 
 
 @lru_cache(maxsize=1)

@@ -305,8 +305,10 @@ class PatternSet:
         `regex_hits` are this doc's from `regex_hits()`, when the caller matched a batch."""
         strings = doc.vocab.strings
         seg_hits: dict[str, set[tuple[int, int]]] = {}
-        norms = {strings[h] for h in set(doc.to_array("NORM").tolist())}
-        matchers = [self.phrases] + [self.by_norm[n] for n in norms if n in self.by_norm]
+        matchers = [self.phrases]
+        if self.by_norm:
+            norms = {strings[h] for h in set(doc.to_array("NORM").tolist())}
+            matchers += [self.by_norm[n] for n in norms if n in self.by_norm]
         if self.by_prefix:
             lowered = doc.text.lower()
             matchers += [m for p, m in self.by_prefix.items() if p in lowered]
