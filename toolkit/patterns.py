@@ -318,9 +318,12 @@ class PatternSet:
         found: set[tuple[str, int, int]] = set()
         for key, segs, gaps in (c for seg in seg_hits for c in self.chains.get(seg, ())):
             first = seg_hits[segs[0]]
+            if len(segs) == 1:
+                found.update((key, start, end) for start, end in first)
+                continue
             if any(s not in seg_hits for s in segs[1:]):
                 continue
-            for start, end in sorted(first):
+            for start, end in first:
                 ends = [end]
                 for seg, gap in zip(segs[1:], gaps):
                     ends = [e for s, e in seg_hits[seg] if any(prev <= s <= prev + gap for prev in ends)]
