@@ -313,12 +313,14 @@ def judge_item(m: _Matcher, item: Item, *, school_type: str | None, phase: str |
     for idxs in per_element:
         for i in idxs:
             hits_per_clause[i] = hits_per_clause.get(i, 0) + 1
+    # Each element quotes its best few clauses; an item with one or two elements may use the budget.
+    per_element_quota = max(EVIDENCE_PER_ELEMENT, MAX_EVIDENCE // len(item.elements))
     for el, idxs in zip(item.elements, per_element):
         # Best evidence first: in the topic's own section, proving most elements, a sentence
         # rather than a table row or list fragment, then document order.
         ranked = sorted(idxs, key=lambda i: (not m.in_section(i, item.sections), -hits_per_clause[i],
                                               m.clauses[i].kind != "sentence", i))
-        evidence_idx += [(i, el.name) for i in ranked[:EVIDENCE_PER_ELEMENT]]
+        evidence_idx += [(i, el.name) for i in ranked[:per_element_quota]]
     seen: set[int] = set()
     for i, name in evidence_idx + [(i, "limit") for i in caps[:1]]:
         if i not in seen and len(f.evidence) < MAX_EVIDENCE:
