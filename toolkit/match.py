@@ -121,10 +121,11 @@ class _Index:
             found: dict[str, _Hit] = {}
             words = _Words(doc)
             for key, start, end in ps.find(doc, rx):
-                hit = _Hit(_negated(words, start, end), start > words.first_hedge)
                 old = found.get(key)
-                # A clause counts as affirming a key if any of its hits is not negated.
-                if old is None or (old.negated and not hit.negated):
+                if old is not None and not old.negated:
+                    continue  # a clause affirms a key if any of its hits is not negated
+                hit = _Hit(_negated(words, start, end), start > words.first_hedge)
+                if old is None or not hit.negated:
                     found[key] = hit
             self.hits.append(found)
         n = len(self.clauses)
