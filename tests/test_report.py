@@ -85,3 +85,82 @@ def test_report_shows_reviewed_status_and_dismissed_flags(tmp_path, mini):
     assert "reviewed by Ann" in row_html and "(tool: missing)" in row_html and ">n/a<" in row_html
     assert "Dismissed by a reviewer" in page.all("p")
     assert "T-RF" not in page.all("h3")  # no longer listed as a red flag
+
+
+# ---- a school's policy set: reviewers decide each document's findings --------------------------
+
+SET_A = ("# Behaviour Policy\n\nPupils may get a detention. Parental consent is not needed.\n\n"
+         "Pupils may be sent home to calm down.\n")
+SET_B = "# Positive handling\n\nStaff may use reasonable force. Force is never used as a punishment.\n"
+
+
+def build_set(tmp_path, mini):
+    """Two policies of one school stored on their own, then as a set."""
+    from toolkit.policyset import Member, check_set
+    from toolkit.store import save_set
+
+    db = open_db(tmp_path / "s.db")
+    members, runs = {}, {}
+    for text, name, sha in ((SET_A, "a.md", "ab"), (SET_B, "b.md", "cd")):
+        doc = doc_from_markdown(text, name)
+        result = check_document(doc, checklist=mini, as_of=AS_OF, sha256=sha * 32)
+        runs[name] = save_result(db, result)
+        members[name] = Member(doc, sha * 32, result.match, (result.school_type, result.phase))
+    result = check_set(["a.md", "b.md"], checklist=mini, as_of=AS_OF, name="Hillside School", members=members)
+    save_set(db, result, checklist=mini, runs=runs)
+    return db
+
+
+def set_row(index, item_id):
+    html = next(index.parent.glob("*-policy-set.html")).read_text()
+    return html.split(f'id="{item_id}"')[1].split("</tr>")[0]
+
+
+def test_set_report_names_the_document_each_item_is_taken_from(tmp_path, mini):
+    index = render_reports(build_set(tmp_path, mini), tmp_path / "out")
+    force = set_row(index, "T-FORCE")
+    assert ">met<" in force and "(b.md, p. 1" in force and "Staff may use reasonable force." in force
+    assert "In each document: a.md missing; b.md met" in force
+    html = (index.parent / "hillside-school-policy-set.html").read_text()
+    assert "(a.md, p. 1" in html.split('id="T-RF"')[1].split("</div>")[0]  # red flags stay per document
+
+
+def test_reviewed_document_findings_carry_into_the_set(tmp_path, mini):
+    from toolkit import review
+
+    db = build_set(tmp_path, mini)
+    ids = {(r["source"], r["item_id"]): r["finding_id"] for r in db.query("select * from current_findings")}
+    # The finding the set took is lowered: the set shows the reviewed status, and the tool's.
+    review.decide(db, ids[("b.md", "T-FORCE")], reviewer="Ann", action="change", new_status="partial",
+                  comment="force is named but not its limits")
+    # An item the tool found nowhere is met in one document by a reviewer's judgement.
+    review.decide(db, ids[("a.md", "T-PHONE")], reviewer="Ann", action="change", new_status="met",
+                  comment="phones are handed in at the office (in the appendix)")
+    # A red flag dismissed in its document is not a red flag of the set.
+    review.decide(db, ids[("a.md", "T-RF")], reviewer="Ann", action="dismiss", comment="quoting the DfE")
+    index = render_reports(db, tmp_path / "out")
+    force = set_row(index, "T-FORCE")
+    assert ">partial<" in force and "reviewed by Ann in b.md (tool: met)" in force
+    assert "(b.md, p. 1" in force  # the quote still comes from the document that decides it
+    phone = set_row(index, "T-PHONE")
+    assert ">met<" in phone and "reviewed by Ann in a.md (tool: missing)" in phone
+    assert "phones are handed in at the office" in phone
+    html = next(index.parent.glob("*-policy-set.html")).read_text()
+    page = Page(html)
+    assert "T-RF" not in page.all("h3")
+    assert "Dismissed by a reviewer" in page.all("p")
+    # A document left as the tool found it changes nothing: T-DET is the tool's, from a.md.
+    assert "tool, confidence" in set_row(index, "T-DET") and "(a.md, p. 1" in set_row(index, "T-DET")
+
+
+def test_a_lowered_finding_lets_another_document_decide(tmp_path, mini):
+    from toolkit import review
+
+    db = build_set(tmp_path, mini)
+    ids = {(r["source"], r["item_id"]): r["finding_id"] for r in db.query("select * from current_findings")}
+    review.decide(db, ids[("a.md", "T-FORCE")], reviewer="Ben", action="change", new_status="partial")
+    review.decide(db, ids[("b.md", "T-FORCE")], reviewer="Ann", action="change", new_status="missing",
+                  comment="a different school's policy")
+    force = set_row(render_reports(db, tmp_path / "out"), "T-FORCE")
+    assert ">partial<" in force and "reviewed by Ben in a.md (tool: met)" in force
+    assert "In each document: a.md partial; b.md missing" in force

@@ -11,7 +11,7 @@ from typing import Callable, Iterable
 
 from toolkit.checklist import Checklist
 from toolkit.errors import DipsampleError
-from toolkit.extract import read_source
+from toolkit.extract import extract, read_source
 from toolkit.pipeline import BatchError, check_file, expand_paths
 from toolkit.review import carry_over
 from toolkit.store import find_run, run_json, save_result
@@ -257,7 +257,8 @@ def _run_in_workers(pending, *, checklist: Checklist, jobs: int, timeout: float 
 def check_and_store(paths: Iterable[str | Path], db, *, checklist: Checklist, as_of: dt.date,
                     school_type: str | None = None, phase: str | None = None, jobs: int = 1,
                     timeout: float | None = None,
-                    on_progress: Callable[[Progress], None] | None = None) -> Batch:
+                    on_progress: Callable[[Progress], None] | None = None,
+                    keep: dict | None = None) -> Batch:
     """Check every policy; each is stored in its own transaction as it finishes, and an unchanged
     file (same content, checklist and settings) reuses its stored findings.
 
@@ -265,7 +266,10 @@ def check_and_store(paths: Iterable[str | Path], db, *, checklist: Checklist, as
     (`timeout` seconds per document; None: $DIPSAMPLE_TIMEOUT or DOC_TIMEOUT_S; 0: no limit),
     so a pathological file is killed after it and reported while the batch goes on, with
     --jobs 1 too. Storing stays in this process. Without a limit and with one job, everything
-    runs in this process."""
+    runs in this process.
+
+    `keep`, when given, receives str(source) -> CheckResult (the extracted document and its match)
+    for each file checked in this call, so a policy set can be judged without extracting it again."""
     timeout = default_timeout() if timeout is None else (timeout if timeout > 0 else None)
     sources = list(expand_paths(paths))
     batch = Batch()
@@ -313,6 +317,8 @@ def check_and_store(paths: Iterable[str | Path], db, *, checklist: Checklist, as
         result.checklist = checklist
         run_id = save_result(db, result, given_type=school_type, given_phase=phase)
         carry_over(db, run_id)  # earlier review decisions follow unchanged findings
+        if keep is not None:
+            keep[str(source)] = result
         finish(source, run_id)
 
     if not pending:
@@ -330,3 +336,64 @@ def check_and_store(paths: Iterable[str | Path], db, *, checklist: Checklist, as
                         on_error=lambda source, error: finish(source, error=error))
     batch.seconds = time.monotonic() - started
     return batch
+
+
+def linked_school(db, run_ids: list[int]) -> str | None:
+    """The school every document of these runs is linked to (`register`), if they share one."""
+    if not run_ids or "school_documents" not in db.table_names():
+        return None
+    marks = ",".join("?" * len(run_ids))
+    urns = {r["urn"] for r in db.query(f"select sd.urn from runs r left join school_documents sd "
+                                       f"on sd.document_id = r.document_id where r.id in ({marks})", run_ids)}
+    return urns.pop() if len(urns) == 1 and None not in urns else None
+
+
+def judge_set(db, sources: list, batch: Batch, results: dict, *, checklist: Checklist, as_of: dt.date,
+              school_type: str | None = None, phase: str | None = None, name: str = "",
+              urn: str | None = None) -> tuple[int, bool]:
+    """Judge the files of a policy set after `check_and_store` stored each on its own, and store
+    the set; returns (set run id, whether a stored result for the same files was reused).
+
+    No file is extracted twice: a file checked in this run comes from `results` (see `keep`), one
+    unchanged since an earlier run is rebuilt from the database, and only a file stored before the
+    database kept documents' sections is read again (once). A file the batch could not read counts
+    as unreadable in the set. Re-running with unchanged files, checklist and settings adds nothing."""
+    from toolkit.policyset import Member, check_set
+    from toolkit.store import _save_sections, find_set_run, load_document, save_set, set_digest, write_transaction
+
+    errors = {e.source: e.error for e in batch.errors}
+    stored = {str(d["source"]): d for d in batch.documents}
+    urn = urn or linked_school(db, [d["run_id"] for d in stored.values()])
+    shas = [stored[str(s)]["sha256"] if str(s) in stored else "" for s in sources]
+    failed = {str(s) for s in sources if str(s) not in stored}
+    set_name = name or Path(str(sources[0])).name
+    key = dict(urn=urn, name=set_name, checklist=checklist, as_of=as_of, given_type=school_type, given_phase=phase)
+    found = find_set_run(db, digest=set_digest(sources, shas, failed), **key)
+    if found is not None:
+        return found, True
+    members: dict[str, object] = {}
+    for s, sha in zip(sources, shas):
+        src = str(s)
+        if src not in stored:
+            members[src] = Member(error=errors.get(src) or f"{Path(src).name}: could not be read")
+        elif src in results:
+            r = results[src]
+            members[src] = Member(r.document, r.sha256, r.match, (r.school_type, r.phase))
+        else:
+            document_id = db["runs"].get(stored[src]["run_id"])["document_id"]
+            doc = load_document(db, document_id, src)
+            if doc is None:  # stored before m004: read it this once, and keep its layout for next time
+                try:
+                    doc = extract(read_source(s))
+                except Exception as exc:  # noqa: BLE001 - the set is judged on the rest
+                    members[src] = Member(error=str(exc) if isinstance(exc, DipsampleError)
+                                          else f"{Path(src).name}: could not be processed ({exc})")
+                    continue
+                with write_transaction(db):
+                    _save_sections(db, document_id, doc)
+            members[src] = Member(doc, sha)
+    result = check_set(sources, checklist=checklist, as_of=as_of, school_type=school_type, phase=phase,
+                       name=set_name, members=members)
+    runs = {src: d["run_id"] for src, d in stored.items()}
+    return save_set(db, result, checklist=checklist, urn=urn, given_type=school_type, given_phase=phase,
+                    runs=runs), False

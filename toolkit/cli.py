@@ -149,7 +149,9 @@ def check_cmd(paths, db_path, as_of, checklist_name, school_type, phase, jobs, e
     With --set (or --school URN) the files are also judged as one policy set: each requirement
     takes the best-supported status across them, quoting the document; red flags and outdated
     guidance stay per document; policies the set points to ("see our Searching Policy") but that
-    were not given are listed. See docs/policy-sets.md.
+    were not given are listed. The set is stored too (with the school's URN when known): `report`
+    shows it as the school's result and `letter` asks for the policies not supplied. Each file is
+    read once; checking an unchanged set again reuses the stored result. See docs/policy-sets.md.
     """
     from toolkit.batch import check_and_store
     from toolkit.pipeline import expand_paths
@@ -190,10 +192,11 @@ def check_cmd(paths, db_path, as_of, checklist_name, school_type, phase, jobs, e
         key = (school_type or (s and s["school_type"]), phase or (s and s["phase"])) if s else (school_type, phase)
         groups.setdefault(key, []).append(source)
     batch = None
+    results: dict | None = {} if as_set else None  # the set is judged from these: no file is extracted twice
     for (type_, phase_), group in groups.items():
         part = check_and_store(group, db, checklist=checklist, as_of=as_of or dt.date.today(),
                                school_type=type_, phase=phase_, jobs=jobs or os.cpu_count() or 1,
-                               timeout=timeout, on_progress=show)
+                               timeout=timeout, on_progress=show, keep=results)
         if batch is None:
             batch = part
         else:
@@ -209,18 +212,24 @@ def check_cmd(paths, db_path, as_of, checklist_name, school_type, phase, jobs, e
                f"database: {db.conn.execute('PRAGMA database_list').fetchone()[2]}", err=True)
     sets = []
     if as_set and batch.documents:
-        from toolkit.policyset import check_set, format_set
+        from toolkit.batch import judge_set
+        from toolkit.policyset import format_set
+        from toolkit.store import set_json
 
         s = next(iter(known.values()), None) if set_urn else None
         set_type = school_type or (s and s["school_type"]) or None
         set_phase = phase or (s and s["phase"]) or None
         set_name = (s and s.get("name")) or (Path(str(paths[0])).name if len(paths) == 1 else "")
-        sets.append(check_set(sources, checklist=checklist, as_of=as_of or dt.date.today(), school_type=set_type,
-                              phase=set_phase, name=set_name))
+        set_id, reused = judge_set(db, sources, batch, results, checklist=checklist, as_of=as_of or dt.date.today(),
+                                   school_type=set_type, phase=set_phase, name=set_name,
+                                   urn=set_urn)
+        sets.append(set_json(db, set_id))
+        click.echo(f"policy set stored (set run {set_id})" + (" (unchanged: stored set result reused)" if reused else ""),
+                   err=True)
     if as_json:
         out = batch.to_json()
         if as_set:
-            out["sets"] = [r.to_json() for r in sets]
+            out["sets"] = sets
         _emit(out)
     else:
         for r in sets:
@@ -267,6 +276,11 @@ def report_cmd(db_path, out_dir, pdf):
     """Write an HTML report per checked document, the sample report over all of them
     (sample.html) and an index page; with --pdf, PDFs beside them.
 
+    A school whose policies were checked as a set (check --set / --school URN) also gets a
+    policy set report (<school>-policy-set.html): each requirement over the set with the document
+    and page its evidence comes from, the policies referred to but not supplied, and the
+    documents read. Reviewers' decisions on each document's findings carry into it.
+
     Each report is one self-contained file (no external CSS, scripts or fonts) that prints with
     page breaks between sections. Without WeasyPrint or Debian's pango, --pdf says what to
     install and still writes the HTML.
@@ -296,24 +310,41 @@ def report_cmd(db_path, out_dir, pdf):
 @click.option("--from", "officer", default="", help="The officer's name, printed under the letter.")
 @click.option("--template", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="Your own copy of templates/letter.yaml (the letter's wording).")
-def letter_cmd(document, db_path, out_file, officer, template):
+@click.option("--document-only", is_flag=True,
+              help="Word the letter from DOCUMENT alone, even when it was checked as part of a policy set.")
+def letter_cmd(document, db_path, out_file, officer, template, document_only):
     """Write an editable feedback letter (DOCX) to the school whose policy is DOCUMENT.
 
-    DOCUMENT is a checked document's path or file name (or a unique part of it), or a run id.
-    The letter lists statutory gaps, red flags and outdated references with what to do; red
-    flags a reviewer dismissed are left out and reviewed statuses are used. The wording is in
-    templates/letter.yaml: copy it, edit it and pass it with --template.
+    DOCUMENT is a checked document's path or file name (or a unique part of it), or a run id;
+    or a school's URN (or a set's name) whose policies were checked as a set. The letter lists
+    statutory gaps, red flags and outdated references with what to do; red flags a reviewer
+    dismissed are left out and reviewed statuses are used. When the school's policies were
+    checked as a set (check --set / --school URN), the letter is worded from the set: gaps over
+    all its documents, and the policies they refer to that were not supplied are asked for.
+    The wording is in templates/letter.yaml: copy it, edit it and pass it with --template.
 
     \b
     Example:
         dipsample letter corpus/castlemere-high.pdf --out castlemere.docx --from "A. Officer"
+        dipsample letter 199001 --out larchfield.docx    # the school's policy set
         dipsample letter 12 --out letter.docx --template our-letter.yaml
     """
     from toolkit.letter import write_letter
+    from toolkit.report import find_set
 
     if out_file.suffix.lower() != ".docx":
         raise click.BadParameter("the letter is a Word file: give a name ending in .docx", param_hint="--out")
-    click.echo(str(write_letter(_existing_db(db_path), document, out_file, officer=officer, template=template)))
+    db = _existing_db(db_path)
+    set_id = None if document_only else find_set(db, document)
+    if set_id is not None:
+        s = db["set_runs"].get(set_id)
+        names = [r["name"] for r in db["set_documents"].rows_where("set_run_id = ? and role = 'read'", [set_id],
+                                                                   order_by="position")]
+        urn = f" (URN {s['urn']})" if s["urn"] else ""
+        alone = "; --document-only for this document alone" if len(names) > 1 else ""
+        click.echo(f"worded from the policy set {s['name']}{urn}: {', '.join(names)}{alone}", err=True)
+    click.echo(str(write_letter(db, document, out_file, officer=officer, template=template,
+                                use_set=not document_only)))
 
 
 @cli.command(name="export")

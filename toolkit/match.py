@@ -409,18 +409,12 @@ def _review_date(m: _Matcher, marker: Marker, as_of: dt.date) -> Finding | None:
 
 def match_document(document: Document, checklist: Checklist, *, as_of: dt.date,
                    school_type: str | None = None, phase: str | None = None) -> Match:
-    return match_with_matcher(document, checklist, as_of=as_of, school_type=school_type, phase=phase)[0]
-
-
-def match_with_matcher(document: Document, checklist: Checklist, *, as_of: dt.date,
-                       school_type: str | None = None, phase: str | None = None) -> tuple[Match, "_Matcher | None"]:
-    """match_document, also returning the matcher (None for an unreadable document): policy sets
-    look at its clauses and headings again (toolkit.policyset)."""
+    """Every checklist item, red flag and outdated marker judged for one document."""
     if not document.readable:
         items = {it.id: Finding(it.id, "item", "not-evaluated", 0.0,
                                 explanation="the document could not be read: " + "; ".join(document.warnings))
                  for it in checklist.items}
-        return Match(items, [], []), None
+        return Match(items, [], [])
     m = _Matcher(document, checklist)
     items = {it.id: judge_item(m, it, school_type=school_type, phase=phase) for it in checklist.items}
     if document.unread_pages:  # what was not read cannot be called missing
@@ -431,4 +425,4 @@ def match_with_matcher(document: Document, checklist: Checklist, *, as_of: dt.da
                 f.explanation = f"not found in the pages read; page(s) {pages} could not be read. " + f.explanation
     flags = [f for mk in checklist.red_flags if (f := judge_marker(m, mk, as_of=as_of, school_type=school_type))]
     old = [f for mk in checklist.outdated if (f := judge_marker(m, mk, as_of=as_of, school_type=school_type))]
-    return Match(items, flags, old), m
+    return Match(items, flags, old)
