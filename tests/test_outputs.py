@@ -172,7 +172,10 @@ def test_export_xlsx_sheets_frozen_header_and_filters(db, tmp_path):
     r = CliRunner().invoke(cli, ["export", "--db", str(tmp_path / "o.db"), "--format", "xlsx", "--out", str(out)])
     assert r.exit_code == 0, r.output
     wb = openpyxl.load_workbook(out)
-    assert wb.sheetnames == ["findings", "evidence", "decisions"]
+    # The policy-set sheets are always there (empty, with their headers, when no set was checked).
+    assert wb.sheetnames == ["findings", "evidence", "decisions", "set_runs", "set_findings", "set_evidence",
+                             "set_pointers"]
+    assert wb["set_runs"].max_row == 1 and "not_supplied" in [c.value for c in wb["set_runs"][1]]
     for ws in wb:
         assert ws.freeze_panes == "A2" and ws.auto_filter.ref and ws.auto_filter.ref.startswith("A1:")
     header = [c.value for c in wb["findings"][1]]
@@ -192,7 +195,9 @@ def test_export_csv_and_json(db, tmp_path):
     runner = CliRunner()
     r = runner.invoke(cli, ["export", "--db", str(tmp_path / "o.db"), "--format", "csv", "--out", str(tmp_path / "csv")])
     assert r.exit_code == 0, r.output
-    assert sorted(p.name for p in (tmp_path / "csv").iterdir()) == ["decisions.csv", "evidence.csv", "findings.csv"]
+    assert sorted(p.name for p in (tmp_path / "csv").iterdir()) == [
+        "decisions.csv", "evidence.csv", "findings.csv", "set_evidence.csv", "set_findings.csv", "set_pointers.csv",
+        "set_runs.csv"]
     evidence = list(csv.DictReader((tmp_path / "csv" / "evidence.csv").open(encoding="utf-8")))
     assert {"finding_id", "text", "page", "heading"} <= set(evidence[0])
     assert any(e["text"].startswith("'=HYPERLINK") for e in evidence)  # neutralised for spreadsheets

@@ -355,7 +355,8 @@ def letter_cmd(document, db_path, out_file, officer, template, document_only):
               help="A folder (csv) or a file (xlsx, json).")
 def export_cmd(db_path, fmt, out):
     """Export findings (current and tool status, confidence, document, item, title, basis),
-    evidence (finding, text, page, heading) and decisions (the review trail).
+    evidence (finding, text, page, heading), decisions (the review trail) and policy sets
+    (set_runs, set_findings with the document each status came from, set_evidence, set_pointers).
 
     Findings and evidence are those of the latest check of each document.
 

@@ -215,15 +215,18 @@ def reviewed_set_item(db, item_id: str, f: dict, reviews: dict[str, dict], runs:
     return out
 
 
-def set_view(db, set_run_id: int, *, document_slugs: dict[int, str] | None = None) -> dict:
-    """A stored policy set as the school's report shows it: items over the set with reviewed
-    statuses applied, evidence naming its document and page, the documents read (and copies read
-    once), the policies referred to but not supplied, and red flags and outdated references per
-    document (those a reviewer dismissed left out)."""
+def reviewed_set(db, set_run_id: int) -> dict:
+    """A stored policy set with reviewers' decisions on its documents applied: the one place the
+    set report, letter, annual summary, sample status and review queue take a set's current
+    statuses from (see docs/policy-sets.md, "Review").
+
+    `set_json` plus: "items" with reviewed statuses (`reviewed_set_item`); "red_flags" and
+    "outdated" over the set less those a reviewer dismissed in their document (each with its
+    title, remedy, the reviews and the documents it is still found in); "dismissed_flags"; "runs"
+    (document name -> its run in the set) and "meta" (checklist item id -> its row)."""
     data = set_json(db, set_run_id)
     run = db["set_runs"].get(set_run_id)
-    files = data["files"]
-    runs = {f["name"]: f["run_id"] for f in files if f["role"] == "read" and f["run_id"]}
+    runs = {f["name"]: f["run_id"] for f in data["files"] if f["role"] == "read" and f["run_id"]}
     reviews = {name: _reviews(db, run_id) for name, run_id in runs.items()}
     items = {k: reviewed_set_item(db, k, f, reviews, runs) for k, f in data["items"].items()}
     meta = {r["id"]: r for r in db["checklist_items"].rows_where("checklist = ?", [run["checklist"]])}
@@ -247,6 +250,20 @@ def set_view(db, set_run_id: int, *, document_slugs: dict[int, str] | None = Non
 
     red_flags, dismissed = markers(data["red_flags"])
     outdated, dismissed_old = markers(data["outdated"])
+    return {**data, "items": items, "red_flags": red_flags, "outdated": outdated,
+            "dismissed_flags": dismissed + dismissed_old, "runs": runs, "meta": meta}
+
+
+def set_view(db, set_run_id: int, *, document_slugs: dict[int, str] | None = None) -> dict:
+    """A stored policy set as the school's report shows it: items over the set with reviewed
+    statuses applied, evidence naming its document and page, the documents read (and copies read
+    once), the policies referred to but not supplied, and red flags and outdated references per
+    document (those a reviewer dismissed left out)."""
+    data = reviewed_set(db, set_run_id)
+    run = db["set_runs"].get(set_run_id)
+    files, items, meta = data["files"], data["items"], data.pop("meta")
+    data.pop("runs")
+    red_flags, outdated, dismissed_flags = data["red_flags"], data["outdated"], data["dismissed_flags"]
     areas = _areas(items, meta)
     counts = Counter(f["status"] for f in items.values())
     gaps = [i for _, _, its in areas for i in its if i["status"] in ("missing", "partial")]
@@ -277,7 +294,7 @@ def set_view(db, set_run_id: int, *, document_slugs: dict[int, str] | None = Non
     name = (school or {}).get("name") or (stated.get("school") if stated.get("school_from_policy") else None) \
         or data["name"]
     reviewed = sum(1 for f in items.values() if f.get("review")) + sum(
-        len(f["reviews"]) for f in red_flags + outdated + dismissed + dismissed_old)
+        len(f["reviews"]) for f in red_flags + outdated + dismissed_flags)
     return {**data, "kind": "set", "school": name, "urn": data["urn"] or stated.get("urn"),
             "slug": f"{slug(name)}-policy-set", "documents_read": documents,
             "read": [d for d in documents if d["role"] == "read"],
@@ -286,7 +303,6 @@ def set_view(db, set_run_id: int, *, document_slugs: dict[int, str] | None = Non
             "counts": {s: counts.get(s, 0) for s in STATUS_ORDER},
             "statutory_gaps": [i for i in gaps if i["basis"] == "statutory"],
             "other_gaps": [i for i in gaps if i["basis"] != "statutory"],
-            "red_flags": red_flags, "outdated": outdated, "dismissed_flags": dismissed + dismissed_old,
             "not_supplied_policies": not_supplied, "reviewed": reviewed}
 
 

@@ -64,15 +64,21 @@ def queue(db, *, reviewer: str | None = None, low_confidence: float = LOW_CONFID
           reason: str | None = None, sample: int | None = None, decided_by: str | None = None) -> list[QueueEntry]:
     """Findings of the latest run of each document that need a person, most urgent first:
     red flags, statutory items missing or partial, findings changed since an earlier review,
-    low-confidence findings, then a sample of confident "met" findings."""
+    low-confidence findings, then a sample of confident "met" findings.
+
+    A document read in its school's latest policy set is judged with the set: its item that is
+    missing or partial is left out when it is not a gap of the school (`_covered_by_set`); its red
+    flags and everything else are queued as for any document."""
     entries: list[QueueEntry] = []
     in_sample = _sample_documents(db, sample) if sample is not None else None
     if decided_by:  # a second reviewer re-checks what this reviewer decided (for agreement figures)
         return _decided_by(db, decided_by, exclude=reviewer)
+    in_sets = _set_items(db)
     for run_id in latest_runs(db):
         run = db["runs"].get(run_id)
         if in_sample is not None and run["document_id"] not in in_sample:
             continue
+        name, set_items = in_sets.get(run["document_id"], (None, {}))
         earlier = _decided_items(db, run["previous_run_id"])
         rows = db.query("""
             select f.*, d.source, ci.title, ci.basis,
@@ -83,6 +89,8 @@ def queue(db, *, reviewer: str | None = None, low_confidence: float = LOW_CONFID
             where f.run_id = ? order by f.id""", [reviewer or "", run_id])
         for f in rows:
             if f["decided"] or f["status"] == "not-evaluated":
+                continue
+            if f["kind"] == "item" and _covered_by_set(f, name, set_items):
                 continue
             changed = f["item_id"] in earlier
             if f["kind"] == "red_flag":
@@ -111,6 +119,40 @@ def queue(db, *, reviewer: str | None = None, low_confidence: float = LOW_CONFID
                 continue
             entries.append(entry)
     return sorted(entries, key=lambda e: (REASONS.index(e.reason), e.document, e.finding_id))
+
+
+def _set_items(db) -> dict[int, tuple[str, dict]]:
+    """Document id -> (its name in its school's latest policy set, the set's items with reviewers'
+    decisions carried in as the set report does), for each document read in such a set (a copy
+    read once counts as the document read instead)."""
+    from toolkit.report import reviewed_set
+    from toolkit.store import latest_set_runs
+
+    out: dict[int, tuple[str, dict]] = {}
+    for set_id in latest_set_runs(db):
+        files = [f for f in db["set_documents"].rows_where("set_run_id = ? and document_id is not null", [set_id],
+                                                            order_by="position") if f["role"] != "unreadable"]
+        if not any(f["role"] == "read" for f in files):
+            continue
+        items = reviewed_set(db, set_id)["items"]
+        for f in sorted(files, key=lambda f: f["role"] == "read"):  # the document read wins over its copy
+            out[f["document_id"]] = (f["duplicate_of"] if f["role"] == "copy" else f["name"], items)
+    return out
+
+
+def _covered_by_set(f: dict, name: str | None, set_items: dict) -> bool:
+    """Whether a document's missing or partial item is not a gap of its school: the school's set
+    takes the item (met or partial) from another of its documents, or it is missing from the whole
+    set and a reviewer has already decided it in another document. Such a finding changes nothing
+    the school is judged on, so it is not queued; if a reviewer later lowers the finding the set
+    took, the set is judged again and the item comes back."""
+    item = set_items.get(f["item_id"])
+    if not name or item is None or f["status"] not in ("missing", "partial"):
+        return False
+    if item["status"] in ("met", "partial"):
+        return bool(item.get("decided_by")) and item["decided_by"] != name
+    review = item.get("review")
+    return item["status"] in ("missing", "n/a") and bool(review) and review.get("document") != name
 
 
 def _sample_documents(db, sample_id: int) -> set[int]:

@@ -193,11 +193,37 @@ def list_samples(db) -> list[dict]:
 
 
 def school_policy(db, urn: str) -> dict | None:
-    """The latest run of the latest document linked to the school, if any."""
+    """The latest run of the latest document linked to the school, if any (a school checked as a
+    policy set: see `school_set`)."""
     return next(db.query("""select r.id as run_id, d.id as document_id, d.source, r.as_of
                             from school_documents sd join documents d on d.id = sd.document_id
                             join runs r on r.document_id = d.id where sd.urn = ?
                             order by r.id desc limit 1""", [urn]), None)
+
+
+def school_set(db, urn: str, *, start: dt.date | None = None, end: dt.date | None = None) -> int | None:
+    """The school's latest stored policy set run (by URN), if any; with `start` and `end`, the
+    latest one whose as-of date falls between them. A school checked as a set is judged on it."""
+    if not urn or "set_runs" not in db.table_names():
+        return None
+    where, params = "urn = ?", [urn]
+    if start and end:
+        where, params = where + " and as_of between ? and ?", params + [start.isoformat(), end.isoformat()]
+    row = next(db.query(f"select max(id) as id from set_runs where {where} having max(id) is not null", params), None)
+    return row["id"] if row else None
+
+
+def set_documents(db, set_run_id: int) -> list[dict]:
+    """The documents of a set that were stored (read, or a copy read once): document id, name,
+    source (as stored) and run, in the set's order, each document once."""
+    rows = db.query("""select sd.document_id, sd.name, sd.run_id, sd.role, d.source from set_documents sd
+                       join documents d on d.id = sd.document_id
+                       where sd.set_run_id = ? and sd.role != 'unreadable' and sd.run_id is not null
+                       order by sd.position""", [set_run_id])
+    out: dict[int, dict] = {}
+    for r in rows:
+        out.setdefault(r["document_id"], r)
+    return list(out.values())
 
 
 def run_results(db, run_id: int) -> dict:
@@ -216,21 +242,47 @@ def run_results(db, run_id: int) -> dict:
             "outdated": outdated, "decided": reviewed}
 
 
+def set_results(db, set_run_id: int) -> dict:
+    """Counts over a policy set with reviewers' decisions carried in as the set report does
+    (`toolkit.report.reviewed_set`): item statuses over the set, red flags and outdated markers
+    (one per marker over its documents, dismissed ones left out) and the findings decided in its
+    documents."""
+    from toolkit.report import reviewed_set
+
+    data = reviewed_set(db, set_run_id)
+    counts = Counter(f["status"] for f in data["items"].values())
+    decided = sum(run_results(db, d["run_id"])["decided"] for d in set_documents(db, set_run_id))
+    return {"met": counts["met"], "partial": counts["partial"], "missing": counts["missing"],
+            "n/a": counts["n/a"], "not-evaluated": counts["not-evaluated"], "red_flags": len(data["red_flags"]),
+            "outdated": len(data["outdated"]), "decided": decided}
+
+
 def status(db, sample_id: int) -> dict:
     """Per school of the sample: policy received (a linked document), checked, review progress
-    (findings decided, findings waiting in the review queue) and key results."""
+    (findings decided, findings waiting in the review queue) and key results. A school whose
+    policies were checked as a set (`check --school URN`) is shown by its latest set: results over
+    the set, its documents' review progress, "set of N policies"."""
     from toolkit import review
 
     sample = get(db, sample_id)
     waiting = Counter(e.document for e in review.queue(db))
     rows = []
     for s in sample.schools:
+        set_id = school_set(db, s["urn"])
         policy = school_policy(db, s["urn"])
-        row = {**s, "received": policy is not None, "checked": policy is not None, "document": None,
-               "run_id": None, "as_of": None, "to_review": 0}
-        if policy:
+        received = policy is not None or set_id is not None
+        row = {**s, "received": received, "checked": received, "document": None, "documents": [],
+               "run_id": None, "set_run_id": None, "as_of": None, "to_review": 0}
+        if set_id is not None:
+            docs = set_documents(db, set_id)
+            row.update(document=f"set of {len(docs)} polic{'y' if len(docs) == 1 else 'ies'}",
+                       documents=[d["name"] for d in docs], set_run_id=set_id,
+                       as_of=db["set_runs"].get(set_id)["as_of"],
+                       to_review=sum(waiting.get(d["source"], 0) for d in docs), **set_results(db, set_id))
+        elif policy:
             res = run_results(db, policy["run_id"])
-            row.update(document=Path(policy["source"]).name, run_id=policy["run_id"], as_of=policy["as_of"],
+            row.update(document=Path(policy["source"]).name, documents=[Path(policy["source"]).name],
+                       run_id=policy["run_id"], as_of=policy["as_of"],
                        to_review=waiting.get(policy["source"], 0), **res)
         rows.append(row)
     return {"sample": sample.to_json(), "schools": rows,

@@ -1,8 +1,10 @@
 """The annual summary over every dip sample of an academic year (September to August, by sample
 date): schools and policies, compliance per item and area, by phase and type, red flags and
 outdated references, themes, change against the previous year and how often reviewers overrode
-the tool. Statuses are the current (reviewed) ones. Small numbers are shown honestly: counts
-beside percentages, and no percentage at all when the base is under 5."""
+the tool. Statuses are the current (reviewed) ones. A school checked as a policy set counts once,
+judged on its set (reviewers' decisions on its documents carried in as in the set report). Small
+numbers are shown honestly: counts beside percentages, and no percentage at all when the base is
+under 5."""
 
 from __future__ import annotations
 
@@ -63,8 +65,12 @@ def year_of(day: dt.date) -> str:
 
 
 def _policies(db, start: dt.date, end: dt.date) -> tuple[list[dict], list[dict]]:
-    """The samples dated in the year, and each sampled school with the latest run of a document
-    linked to it whose as-of date falls in the same year (None: no policy checked)."""
+    """The samples dated in the year, and each sampled school with what it is judged on: its latest
+    policy set run whose as-of date falls in the year (`set_run_id`; `runs` are its documents'
+    runs), else the latest run of a document linked to it whose as-of date falls in the year
+    (`run_id`; None: no policy checked)."""
+    from toolkit.sampling import school_set, set_documents
+
     samples = list(db.query("select * from samples where sample_date between ? and ? order by sample_date, id",
                             [start.isoformat(), end.isoformat()]))
     ids = [s["id"] for s in samples]
@@ -75,27 +81,57 @@ def _policies(db, start: dt.date, end: dt.date) -> tuple[list[dict], list[dict]]
         from sample_schools ss left join schools s on s.urn = ss.urn
         where ss.sample_id in ({marks}) group by ss.urn order by ss.urn""", ids))
     for s in schools:
-        run = next(db.query("""select r.id from school_documents sd join runs r on r.document_id = sd.document_id
+        s["run_id"], s["set_run_id"], s["runs"], s["policy"] = None, None, [], ""
+        set_id = school_set(db, s["urn"], start=start, end=end)
+        if set_id is not None:
+            docs = set_documents(db, set_id)
+            s.update(set_run_id=set_id, runs=[d["run_id"] for d in docs],
+                     policy=f"set of {len(docs)} polic{'y' if len(docs) == 1 else 'ies'}: "
+                            + ", ".join(d["name"] for d in docs))
+            continue
+        run = next(db.query("""select r.id, d.source from school_documents sd join runs r on r.document_id = sd.document_id
+                               join documents d on d.id = r.document_id
                                where sd.urn = ? and r.as_of between ? and ? order by r.id desc limit 1""",
                             [s["urn"], start.isoformat(), end.isoformat()]), None)
-        s["run_id"] = run["id"] if run else None
+        if run:
+            s.update(run_id=run["id"], runs=[run["id"]], policy=Path(run["source"]).name)
     return samples, schools
+
+
+def _findings(db, school: dict) -> list[dict]:
+    """A checked school's current findings (item_id, kind, status, title, area, basis, replaced_by):
+    over its policy set with reviewers' decisions carried in as the set report does (red flags and
+    outdated markers once each, over its documents, dismissed ones left out), else its document's."""
+    if school["set_run_id"] is not None:
+        from toolkit.report import reviewed_set
+
+        data = reviewed_set(db, school["set_run_id"])
+        meta = data["meta"]
+        rows = [{"item_id": k, "kind": "item", "status": f["status"]} for k, f in data["items"].items()]
+        rows += [{"item_id": f["id"], "kind": kind, "status": "present"}
+                 for kind, key in (("red_flag", "red_flags"), ("outdated", "outdated")) for f in data[key]]
+        return [{**r, "title": meta.get(r["item_id"], {}).get("title") or r["item_id"],
+                 "area": meta.get(r["item_id"], {}).get("area") or "",
+                 "basis": meta.get(r["item_id"], {}).get("basis") or "",
+                 "replaced_by": meta.get(r["item_id"], {}).get("replaced_by") or ""}
+                for r in sorted(rows, key=lambda r: r["item_id"])]
+    return list(db.query("""
+        select cf.item_id, cf.kind, cf.status, coalesce(ci.title, cf.item_id) as title,
+               coalesce(ci.area, '') as area, coalesce(ci.basis, '') as basis, coalesce(ci.replaced_by, '') as replaced_by
+        from current_findings cf join runs r on r.id = cf.run_id
+        left join checklist_items ci on ci.checklist = r.checklist and ci.id = cf.item_id
+        where cf.run_id = ? order by cf.item_id""", [school["run_id"]]))
 
 
 def figures(db, year: str) -> dict:
     """Every table of the annual summary for one academic year."""
     start, end = academic_year(year)
     samples, schools = _policies(db, start, end)
-    checked = [s for s in schools if s["run_id"]]
-    runs = [s["run_id"] for s in checked]
-    school_of_run = {s["run_id"]: s for s in checked}
-    marks = ",".join("?" * len(runs)) or "NULL"
-    findings = list(db.query(f"""
-        select cf.run_id, cf.item_id, cf.kind, cf.status, coalesce(ci.title, cf.item_id) as title,
-               coalesce(ci.area, '') as area, coalesce(ci.basis, '') as basis, coalesce(ci.replaced_by, '') as replaced_by
-        from current_findings cf join runs r on r.id = cf.run_id
-        left join checklist_items ci on ci.checklist = r.checklist and ci.id = cf.item_id
-        where cf.run_id in ({marks}) order by cf.item_id""", runs))
+    checked = [s for s in schools if s["set_run_id"] is not None or s["run_id"] is not None]
+    runs = [r for s in checked for r in s["runs"]]  # the runs whose decisions count in the review figures
+    findings = [{**f, "urn": s["urn"]} for s in checked for f in _findings(db, s)]
+    findings.sort(key=lambda f: f["item_id"])
+    school_of = {s["urn"]: s for s in checked}
     n = len(checked)
     items: dict[str, dict] = {}
     flags: dict[str, dict] = {}
@@ -108,7 +144,7 @@ def figures(db, year: str) -> dict:
         elif f["status"] != "dismissed":
             fl = flags.setdefault(f["item_id"], {"id": f["item_id"], "kind": f["kind"], "title": f["title"],
                                                  "replaced_by": f["replaced_by"], "schools": []})
-            fl["schools"].append(school_of_run[f["run_id"]]["name"])
+            fl["schools"].append(school_of[f["urn"]]["name"])
     for it in items.values():
         it["applicable"] = it["met"] + it["partial"] + it["missing"]
         it["met_share"] = share(it["met"], it["applicable"])
@@ -127,28 +163,28 @@ def figures(db, year: str) -> dict:
         a["met_share"] = share(a["met"], a["applicable"])
     for fl in flags.values():
         fl["policies"] = share(len(fl["schools"]), n)
-    per_run: dict[int, Counter] = {r: Counter() for r in runs}
+    per_school: dict[str, Counter] = {s["urn"]: Counter() for s in checked}
     for f in findings:
         if f["kind"] == "item":
-            per_run[f["run_id"]][f["status"]] += 1
+            per_school[f["urn"]][f["status"]] += 1
             if f["basis"] == "statutory" and f["status"] in ("missing", "partial"):
-                per_run[f["run_id"]]["statutory_gap"] += 1
+                per_school[f["urn"]]["statutory_gap"] += 1
         elif f["status"] != "dismissed":
-            per_run[f["run_id"]][f["kind"]] += 1
+            per_school[f["urn"]][f["kind"]] += 1
 
     def group_rows(column: str) -> list[dict]:
         out = []
         for g in sorted({s[column] for s in schools}):
             members = [s for s in schools if s[column] == g]
-            done = [s["run_id"] for s in members if s["run_id"]]
+            done = [s["urn"] for s in members if s["urn"] in per_school]
             c = Counter()
             for r in done:
-                c.update({k: v for k, v in per_run[r].items()})
+                c.update({k: v for k, v in per_school[r].items()})
             applicable = c["met"] + c["partial"] + c["missing"]
             out.append({"group": g, "schools": len(members), "policies": len(done), "met": c["met"],
                         "partial": c["partial"], "missing": c["missing"], "met_share": share(c["met"], applicable),
-                        "with_red_flag": share(sum(per_run[r]["red_flag"] > 0 for r in done), len(done)),
-                        "with_outdated": share(sum(per_run[r]["outdated"] > 0 for r in done), len(done))})
+                        "with_red_flag": share(sum(per_school[r]["red_flag"] > 0 for r in done), len(done)),
+                        "with_outdated": share(sum(per_school[r]["outdated"] > 0 for r in done), len(done))})
         return out
 
     themes = []
@@ -170,12 +206,12 @@ def figures(db, year: str) -> dict:
 
     return {
         "year": year, "start": start.isoformat(), "end": end.isoformat(), "samples": samples,
-        "schools": [{**s, **_counts(per_run.get(s["run_id"]))} for s in schools],
-        "n_schools": len(schools), "n_policies": n,
+        "schools": [{**s, **_counts(per_school.get(s["urn"]))} for s in schools],
+        "n_schools": len(schools), "n_policies": n, "n_sets": sum(s["set_run_id"] is not None for s in checked),
         "received": share(n, len(schools)),
-        "with_red_flag": share(sum(per_run[r]["red_flag"] > 0 for r in runs), n),
-        "with_outdated": share(sum(per_run[r]["outdated"] > 0 for r in runs), n),
-        "no_statutory_gap": share(sum(per_run[r]["statutory_gap"] == 0 for r in runs), n),
+        "with_red_flag": share(sum(c["red_flag"] > 0 for c in per_school.values()), n),
+        "with_outdated": share(sum(c["outdated"] > 0 for c in per_school.values()), n),
+        "no_statutory_gap": share(sum(c["statutory_gap"] == 0 for c in per_school.values()), n),
         "requirements": item_rows, "areas": list(areas.values()),
         "by_phase": group_rows("phase"), "by_type": group_rows("school_type"),
         "red_flags": sorted((f for f in flags.values() if f["kind"] == "red_flag"), key=lambda f: (-len(f["schools"]), f["id"])),
@@ -224,7 +260,7 @@ def tables(s: dict) -> dict[str, list[dict]]:
     return {
         "overview": overview,
         "samples": [{k: x[k] for k in ("id", "sample_date", "size", "seed", "method", "rationale")} for x in s["samples"]],
-        "schools": [{k: x.get(k) for k in ("urn", "name", "phase", "school_type", "sample_id", "checked", "met",
+        "schools": [{k: x.get(k) for k in ("urn", "name", "phase", "school_type", "sample_id", "checked", "policy", "met",
                                               "partial", "missing", "red_flags", "outdated_refs")} for x in s["schools"]],
         "items": [{k: i[k] for k in ("id", "title", "area", "basis", *STATUSES)} | sh("met", i["met_share"])
                   | {"change_on_previous_year": i.get("change", "")} for i in s["requirements"]],
