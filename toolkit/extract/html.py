@@ -33,7 +33,13 @@ def _is_chrome(tag: Tag) -> bool:
 
 
 def _text(tag: Tag) -> str:
-    return tag.get_text(" ", strip=True)
+    # Pieces are joined with a space, so "our <a>Trust</a>." would read "our Trust ." and
+    # "(<a>see</a>)" "( see )": such spaces before closing punctuation or after "(" go.
+    text = tag.get_text(" ", strip=True)
+    return _LOOSE_PUNCTUATION.sub("", text)
+
+
+_LOOSE_PUNCTUATION = re.compile(r"(?<=\S) (?=[.,;:!?)\]](?:\s|$))|(?<=[(\[]) (?=\S)")
 
 
 def read_html(html: str) -> Extracted:
