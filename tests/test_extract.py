@@ -8,15 +8,25 @@ from toolkit.extract.text import blocks_from_text
 
 from conftest import AS_OF, CORPUS
 
+PDF_ENGINES = ["pdfplumber", "pdfium"]
+
+
+@pytest.fixture(params=PDF_ENGINES)
+def engine(request, monkeypatch):
+    """The PDF tests run with each PDF engine (chosen as `check --engine` does, by environment)."""
+    monkeypatch.setenv("DIPSAMPLE_PDF_ENGINE", request.param)
+    return request.param
+
 
 def all_text(doc):
     return "\n".join(c.text for c in doc.clauses)
 
 
-@pytest.mark.parametrize("name", ["riverside-primary.pdf", "ashgrove-secondary.docx",
-                                  "northgate-ap.html", "brookside-juniors.txt", "elmstead-school.md"])
-def test_every_format_gives_headings_and_clauses_with_pages(name):
-    doc = extract(CORPUS / name)
+@pytest.mark.parametrize("name,pdf_engine", [
+    ("riverside-primary.pdf", "pdfplumber"), ("riverside-primary.pdf", "pdfium"), ("ashgrove-secondary.docx", None),
+    ("northgate-ap.html", None), ("brookside-juniors.txt", None), ("elmstead-school.md", None)])
+def test_every_format_gives_headings_and_clauses_with_pages(name, pdf_engine):
+    doc = extract(CORPUS / name, engine=pdf_engine)
     assert doc.readable
     assert len(doc.clauses) > 50
     assert sum(1 for s in doc.sections if s.heading) >= 8
@@ -25,7 +35,7 @@ def test_every_format_gives_headings_and_clauses_with_pages(name):
     assert all(doc.text[c.start:c.end] == c.text for c in doc.clauses)
 
 
-def test_pdf_drops_running_header_and_footer_but_keeps_page_numbers_on_clauses():
+def test_pdf_drops_running_header_and_footer_but_keeps_page_numbers_on_clauses(engine):
     doc = extract(CORPUS / "riverside-primary.pdf")
     text = all_text(doc)
     assert "Uncontrolled when printed" not in text
@@ -34,7 +44,7 @@ def test_pdf_drops_running_header_and_footer_but_keeps_page_numbers_on_clauses()
     assert max(c.page for c in doc.clauses) == doc.pages
 
 
-def test_pdf_bullets_and_tables_become_clauses():
+def test_pdf_bullets_and_tables_become_clauses(engine):
     doc = extract(CORPUS / "riverside-primary.pdf")
     kinds = {c.kind for c in doc.clauses}
     assert {"sentence", "item", "row"} <= kinds
@@ -124,7 +134,7 @@ def test_encrypted_pdf_with_a_password_is_a_clear_error(tmp_path):
         extract(path)
 
 
-def test_scanned_pdf_without_ocr_is_not_readable_and_never_missing(tmp_path, monkeypatch, mini):
+def test_scanned_pdf_without_ocr_is_not_readable_and_never_missing(tmp_path, monkeypatch, mini, engine):
     monkeypatch.setenv(ocr.OCR_ENV, "1")
     doc = extract(make_pdf(tmp_path / "scan.pdf", [PAGE_1, PAGE_2], scanned={0, 1}))
     assert not doc.readable
@@ -133,7 +143,7 @@ def test_scanned_pdf_without_ocr_is_not_readable_and_never_missing(tmp_path, mon
     assert statuses == {"not-evaluated"}
 
 
-def test_partly_scanned_pdf_turns_missing_into_not_evaluated(tmp_path, monkeypatch, mini):
+def test_partly_scanned_pdf_turns_missing_into_not_evaluated(tmp_path, monkeypatch, mini, engine):
     monkeypatch.setenv(ocr.OCR_ENV, "1")
     doc = extract(make_pdf(tmp_path / "part.pdf", [PAGE_1, PAGE_2], scanned={1}))
     assert doc.readable and doc.unread_pages == [2]
@@ -144,12 +154,105 @@ def test_partly_scanned_pdf_turns_missing_into_not_evaluated(tmp_path, monkeypat
 
 
 @pytest.mark.skipif(not ocr.available(), reason="Tesseract is not installed (apt-get install tesseract-ocr)")
-def test_scanned_page_is_read_by_ocr(tmp_path):
+def test_scanned_page_is_read_by_ocr(tmp_path, engine):
     doc = extract(make_pdf(tmp_path / "part.pdf", [PAGE_1, PAGE_2], scanned={1}))
     assert doc.unread_pages == []
     page2 = " ".join(c.text for c in doc.clauses if c.page == 2)
     assert "headteacher may search" in page2
     assert any("read by OCR" in w for w in doc.warnings)
+
+
+def test_pdfium_reads_the_corpus_pdfs_as_pdfplumber_does():
+    # Same words, fonts, tables ("Header: cell" rows), running lines and pages: the same blocks.
+    from toolkit.extract.pdf import extract_pdf
+
+    for name in ("riverside-primary.pdf", "castlemere-high.pdf"):
+        data = (CORPUS / name).read_bytes()
+        plumber, pdfium = (extract_pdf(CORPUS / name, data, engine=e) for e in PDF_ENGINES)
+        assert [(b.kind, b.text, b.page, b.level, b.page_breaks) for b in pdfium.blocks] == \
+            [(b.kind, b.text, b.page, b.level, b.page_breaks) for b in plumber.blocks]
+
+
+def _policy_pdf(path):
+    """A page drawn inside a scaled Form XObject (text, a heading and a ruled table), and a page
+    with a table of contents whose dot leaders are single dots and a word hyphenated at a line end."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen import canvas
+
+    c = canvas.Canvas(str(path), pagesize=A4, invariant=1)
+    c.beginForm("body")
+    c.setFont("Helvetica-Bold", 14)
+    c.drawString(72, 760, "Detention")
+    c.setFont("Helvetica", 10.5)
+    for i in range(3):
+        c.drawString(72, 740 - 14 * i, f"Sentence {i}: pupils may be given a detention after school.")
+    for y in (660, 640, 620, 600):
+        c.line(72, y, 500, y)
+    for x in (72, 200, 500):
+        c.line(x, 660, x, 600)
+    for y, (a, b) in zip((647, 627, 607), [("Step", "Sanction"), ("1", "Reminder"), ("2", "Detention")]):
+        c.drawString(76, y, a)
+        c.drawString(204, y, b)
+    c.endForm()
+    c.saveState()
+    c.translate(20, -30)
+    c.scale(0.9, 0.9)
+    c.doForm("body")
+    c.restoreState()
+    c.showPage()
+    c.setFont("Helvetica", 11)
+    for i, title in enumerate(["Introduction", "Rewards", "Searching pupils"]):
+        y = 760 - 16 * i
+        c.drawString(72, y, f"{i + 1}. {title}")
+        x = 80 + c.stringWidth(f"{i + 1}. {title}", "Helvetica", 11)
+        while x < 480:
+            c.drawString(x, y, ".")
+            x += 5.5
+        c.drawString(490, y, str(i + 2))
+    text = c.beginText(72, 680)
+    text.textLine("Every member of staff is expected to model the good behav-")
+    text.textLine("iour we want to see, and to follow this policy consistently.")
+    c.drawText(text)
+    c.showPage()
+    c.save()
+    return path
+
+
+def test_pdf_forms_tables_dot_leaders_and_line_end_hyphens(tmp_path, engine):
+    doc = extract(_policy_pdf(tmp_path / "policy.pdf"))
+    assert any(s.heading == "Detention" for s in doc.sections)  # font sizes scaled by the form matrix
+    rows = [c.text for c in doc.clauses if c.kind == "row"]
+    assert rows == ["Step: 1 | Sanction: Reminder", "Step: 2 | Sanction: Detention"]
+    text = all_text(doc)
+    assert "Introduction ..........." in text  # dot leaders as pdfplumber reads them, not ". . . . ."
+    assert "model the good behaviour we want" in text  # PDFium's line-end hyphen mark
+
+
+def test_pdfium_reads_text_that_runs_sideways_on_the_page(tmp_path):
+    # Landscape pages: text drawn turned on a portrait page that is shown turned (/Rotate 90), and
+    # upright text on a page only shown turned. Either way the words are read left to right.
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen import canvas
+
+    path = tmp_path / "landscape.pdf"
+    c = canvas.Canvas(str(path), pagesize=A4, invariant=1)
+    for turned in (True, False):
+        c.setPageRotation(90)
+        c.saveState()
+        if turned:
+            c.translate(A4[0], 0)
+            c.rotate(90)
+        c.setFont("Helvetica-Bold", 14)
+        c.drawString(72, 500, "Rewards" if turned else "Sanctions")
+        c.setFont("Helvetica", 10.5)
+        for i, line in enumerate(PAGE_1[1:] + PAGE_2[1:]):
+            c.drawString(72, 480 - 14 * i, line)
+        c.restoreState()
+        c.showPage()
+    c.save()
+    doc = extract(path, engine="pdfium")
+    assert [s.heading for s in doc.sections if s.heading] == ["Rewards", "Sanctions"]
+    assert all_text(doc).count("Only the headteacher may search a pupil.") == 2
 
 
 def test_docx_tracked_changes_read_as_accepted(tmp_path):
@@ -220,7 +323,7 @@ LADDER = ["Step 1: a reminder", "Step 2: a warning", "Step 3: time out", "Step 4
 
 
 @pytest.mark.skipif(not ocr.available(), reason="Tesseract is not installed (apt-get install tesseract-ocr)")
-def test_text_in_a_picture_on_a_text_page_is_read_by_ocr(tmp_path):
+def test_text_in_a_picture_on_a_text_page_is_read_by_ocr(tmp_path, engine):
     from pdfs import make_pdf_with_picture
 
     doc = extract(make_pdf_with_picture(tmp_path / "ladder.pdf", PAGE_1, LADDER))
@@ -229,7 +332,8 @@ def test_text_in_a_picture_on_a_text_page_is_read_by_ocr(tmp_path):
     assert any("read by OCR" in w for w in doc.warnings) and doc.unread_pages == []
 
 
-def test_a_picture_that_cannot_be_read_is_said_and_nothing_in_it_is_called_missing(tmp_path, monkeypatch, mini):
+def test_a_picture_that_cannot_be_read_is_said_and_nothing_in_it_is_called_missing(tmp_path, monkeypatch, mini,
+                                                                                    engine):
     from pdfs import make_pdf_with_picture
 
     monkeypatch.setenv(ocr.OCR_ENV, "1")

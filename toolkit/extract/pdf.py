@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import re
+from bisect import bisect_left, bisect_right
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -76,13 +77,19 @@ def gutter(words: list[dict], width: float) -> float | None:
     body = [w for w in words if w["x1"] - w["x0"] < width * 0.5]
     if len(body) < 40:
         return None
+    # Counts at each candidate x by bisection over sorted edges (a word with x0 < x1 crosses x when
+    # x0 < x and not x1 <= x); the same counts as testing every word at every x, 50x faster.
+    x0s, x1s = sorted(w["x0"] for w in body), sorted(w["x1"] for w in body)
+    spans = [w for w in body if w["x0"] < w["x1"]]
+    s0, s1 = sorted(w["x0"] for w in spans), sorted(w["x1"] for w in spans)
+    n = len(body)
     lo, hi = width * GUTTER_MIN_SHARE, width * (1 - GUTTER_MIN_SHARE)
     best = None
     for x in range(int(lo), int(hi), 2):
-        crossing = sum(1 for w in body if w["x0"] < x < w["x1"])
-        left = sum(1 for w in body if w["x1"] <= x)
-        right = sum(1 for w in body if w["x0"] >= x)
-        if crossing <= len(body) * 0.01 and left > len(body) * 0.2 and right > len(body) * 0.2:
+        crossing = bisect_left(s0, x) - bisect_right(s1, x)
+        left = bisect_right(x1s, x)
+        right = n - bisect_left(x0s, x)
+        if crossing <= n * 0.01 and left > n * 0.2 and right > n * 0.2:
             if best is None or crossing < best[0]:
                 best = (crossing, x)
     return float(best[1]) if best else None
@@ -115,34 +122,42 @@ def _in_box(word: dict, box) -> bool:
     return word["x0"] >= x0 - 1 and word["x1"] <= x1 + 1 and word["top"] >= top - 1 and word["bottom"] <= bottom + 1
 
 
-def page_lines(page, page_no: int) -> tuple[list[Line], int]:
-    words = page.extract_words(extra_attrs=["size", "fontname"], use_text_flow=False)
-    tables = page.find_tables()
-    boxes = [t.bbox for t in tables]
-    words = [w for w in words if not any(_in_box(w, b) for b in boxes)]
-    margins, words = split_margins(words, float(page.height))
-    split = gutter(words, page.width)
+def layout_page(words: list[dict], tables: list[tuple], images: list[tuple], width: float, height: float,
+                page_no: int) -> list[Line]:
+    """A page's lines in reading order, for either engine: words (dicts with text, x0, x1, top,
+    bottom, size, fontname) outside the tables, each table's rows (bbox, rows of cell texts) and the
+    boxes of large images, placed in their column when the page has two."""
+    boxes = [bbox for bbox, _ in tables]
+    if boxes:
+        words = [w for w in words if not any(_in_box(w, b) for b in boxes)]
+    margins, words = split_margins(words, height)
+    split = gutter(words, width)
     columns = split_columns(words, split)
     lines: list[Line] = words_to_lines(margins, page_no)
-    area = float(page.width * page.height)
-    images = [im for im in page.images if len(page.chars) >= _SCANNED_MIN_CHARS
-              and (im["x1"] - im["x0"]) * (im["bottom"] - im["top"]) >= IMAGE_MIN_SHARE * area]
     for col_words in columns:
         col = words_to_lines(col_words, page_no)
-        for table in tables:
-            x0 = table.bbox[0]
+        for bbox, rows in tables:
+            x0 = bbox[0]
             if split is not None and (x0 >= split) != (col_words is columns[-1]):
                 continue
-            rows = [[_cell(c) for c in row] for row in table.extract()]
             for i, text in enumerate(table_rows(rows)):
-                col.append(Line(text, table.bbox[1] + i * 0.01, table.bbox[1], x0, 0, False, page_no, "row"))
-        for im in images:  # a picture of a ladder or flowchart on a text page, read later by OCR
-            if split is None or (im["x0"] >= split) == (col_words is columns[-1]):
-                col.append(Line("", im["top"], im["bottom"], im["x0"], 0, False, page_no, "image",
-                                (im["x0"], im["top"], im["x1"], im["bottom"])))
+                col.append(Line(text, bbox[1] + i * 0.01, bbox[1], x0, 0, False, page_no, "row"))
+        for box in images:  # a picture of a ladder or flowchart on a text page, read later by OCR
+            if split is None or (box[0] >= split) == (col_words is columns[-1]):
+                col.append(Line("", box[1], box[3], box[0], 0, False, page_no, "image", box))
         col.sort(key=lambda ln: ln.top)
         lines.extend(col)
-    return lines, len(page.chars)
+    return lines
+
+
+def page_lines(page, page_no: int) -> tuple[list[Line], int]:
+    words = page.extract_words(extra_attrs=["size", "fontname"], use_text_flow=False)
+    tables = [(t.bbox, [[_cell(c) for c in row] for row in t.extract()]) for t in page.find_tables()]
+    area = float(page.width * page.height)
+    images = [(im["x0"], im["top"], im["x1"], im["bottom"]) for im in page.images
+              if len(page.chars) >= _SCANNED_MIN_CHARS
+              and (im["x1"] - im["x0"]) * (im["bottom"] - im["top"]) >= IMAGE_MIN_SHARE * area]
+    return layout_page(words, tables, images, page.width, float(page.height), page_no), len(page.chars)
 
 
 def _running_lines(pages: list[list[Line]], heights: list[float]) -> set[str]:
@@ -331,7 +346,10 @@ def extract_pdf(path: Path, data: bytes, *, engine: str = DEFAULT_ENGINE) -> Ext
                 if in_margin and (norm in running or _PAGE_NUMBER.match(ln.text.strip())):
                     continue
             lines.append(ln)
-    sizes = Counter(round(ln.size, 1) for ln in lines if ln.kind == "line" for _ in range(len(ln.text)))
+    sizes: Counter[float] = Counter()  # characters per font size (the most common is the body text's)
+    for ln in lines:
+        if ln.kind == "line" and ln.text:
+            sizes[round(ln.size, 1)] += len(ln.text)
     body = sizes.most_common(1)[0][0] if sizes else 10.0
     blocks = _blocks(lines, body)
     if ocr_blocks:  # put OCR'd pages back in page order
