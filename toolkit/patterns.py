@@ -228,11 +228,11 @@ class PatternSet:
         self.by_prefix: dict[str, Matcher] = {}
         self.regexes: list[Compiled] = []
         self._keys: dict[str, str] = {}
-        self._segments: dict[str, str] = {}  # segment text -> matcher key
+        self._segments: dict[str, int] = {}  # segment text -> match id (the hash of its matcher key)
         # (pattern key, segment keys, gaps), indexed by the first segment's key
-        self.chains: dict[str, list[tuple[str, list[str], list[int]]]] = {}
+        self.chains: dict[int, list[tuple[str, list[int], list[int]]]] = {}
 
-    def _segment_key(self, text: str, seqs: list[list[dict]]) -> str:
+    def _segment_id(self, text: str, seqs: list[list[dict]]) -> int:
         if text not in self._segments:
             key = f"s{len(self._segments)}"
             for seq in seqs:
@@ -245,7 +245,7 @@ class PatternSet:
                         if name not in group:
                             group[name] = Matcher(self.vocab, validate=True)
                         group[name].add(key, [seq])
-            self._segments[text] = key
+            self._segments[text] = self.vocab.strings.add(key)
         return self._segments[text]
 
     def _phrase_doc(self, words: list[str]) -> Doc:
@@ -267,7 +267,7 @@ class PatternSet:
             self.regexes.append(Compiled(key, pattern, rx, required_literals(pattern[3:].strip())))
         else:
             segs, gaps, texts = segments(pattern)
-            seg_keys = [self._segment_key(t, s) for t, s in zip(texts, segs)]
+            seg_keys = [self._segment_id(t, s) for t, s in zip(texts, segs)]
             self.chains.setdefault(seg_keys[0], []).append((key, seg_keys, gaps))
         self._keys[pattern] = key
         return key
@@ -303,18 +303,17 @@ class PatternSet:
     def find(self, doc, regex_hits: list[tuple[str, int, int]] | None = None) -> list[tuple[str, int, int]]:
         """(key, start token, end token) of every hit in the doc; regex hits map to tokens.
         `regex_hits` are this doc's from `regex_hits()`, when the caller matched a batch."""
-        strings = doc.vocab.strings
-        seg_hits: dict[str, set[tuple[int, int]]] = {}
+        seg_hits: dict[int, set[tuple[int, int]]] = {}
         matchers = [self.phrases]
         if self.by_norm:
-            norms = {strings[h] for h in set(doc.to_array("NORM").tolist())}
+            norms = {doc.vocab.strings[h] for h in set(doc.to_array("NORM").tolist())}
             matchers += [self.by_norm[n] for n in norms if n in self.by_norm]
         if self.by_prefix:
             lowered = doc.text.lower()
             matchers += [m for p, m in self.by_prefix.items() if p in lowered]
         for matcher in matchers:
             for mid, s, e in matcher(doc):
-                seg_hits.setdefault(strings[mid], set()).add((s, e))
+                seg_hits.setdefault(mid, set()).add((s, e))
         found: set[tuple[str, int, int]] = set()
         for key, segs, gaps in (c for seg in seg_hits for c in self.chains.get(seg, ())):
             first = seg_hits[segs[0]]
@@ -333,8 +332,13 @@ class PatternSet:
                     found.add((key, start, max(ends)))
         if regex_hits is None:
             regex_hits = self.regex_hits([doc.text])[0]
-        for key, start, end in regex_hits:
-            span = doc.char_span(start, end, alignment_mode="expand")
-            if span is not None:
-                found.add((key, span.start, span.end))
+        if regex_hits:
+            # Each hit covers the tokens its characters overlap.
+            starts = [t.idx for t in doc]
+            ends = [t.idx + len(t) for t in doc]
+            for key, start, end in regex_hits:
+                first = bisect.bisect_right(ends, start)
+                last = bisect.bisect_left(starts, end)
+                if first < last:
+                    found.add((key, first, last))
         return sorted(found, key=lambda h: (h[1], h[2], h[0]))
