@@ -321,7 +321,8 @@ def judge_item(m: _Matcher, item: Item, *, school_type: str | None, phase: str |
         # rather than a table row or list fragment, then document order.
         ranked = sorted(idxs, key=lambda i: (not m.in_section(i, item.sections), -hits_per_clause[i],
                                               m.clauses[i].kind != "sentence", i))
-        evidence_idx += [(i, el.name) for i in ranked[:per_element_quota]]
+        taken = {i for i, _ in evidence_idx}  # a clause another element already quotes is not news
+        evidence_idx += [(i, el.name) for i in [r for r in ranked if r not in taken][:per_element_quota]]
     seen: set[int] = set()
     for i, name in evidence_idx + [(i, "limit") for i in caps[:1]]:
         if i not in seen and len(f.evidence) < MAX_EVIDENCE:
