@@ -13,12 +13,12 @@ FLOORS = {
     "addressed_f1_macro": 0.98,
     "missing_recall": 0.97,
     "missing_precision": 0.97,
-    "status_accuracy": 0.97,
+    "status_accuracy": 0.99,
     "red_flag_precision": 0.95,
     "red_flag_recall": 0.93,
     "outdated_precision": 0.95,
     "outdated_recall": 0.95,
-    "evidence_hit_rate": 0.93,
+    "evidence_hit_rate": 0.96,
 }
 
 
