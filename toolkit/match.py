@@ -9,7 +9,9 @@ markers are present when a rule fires outside a negation. Every finding keeps it
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
+import itertools
 import re
 from dataclasses import dataclass, field
 
@@ -17,6 +19,7 @@ from toolkit.checklist import Checklist, Item, Marker
 from toolkit.dates import find_dates, months_between
 from toolkit.document import Clause, Document
 from toolkit.nlp import get_nlp
+from toolkit.patterns import token_span
 
 NEGATION_CUES = {"not", "n't", "never", "no", "nor", "neither", "without", "cannot", "nobody", "none"}
 SCOPE_BREAKS = {",", ";", ":", "but", "however", "although", "unless", "instead", "rather", "(", ")", "."}
@@ -107,40 +110,86 @@ class _Hit:
 
 
 class _Index:
-    """Which pattern keys hit which clauses (and the headings above them)."""
+    """Which pattern keys hit which clauses (and the headings above them).
+
+    Word patterns are found in every clause at once (one PhraseMatcher walk per clause). Regular
+    expressions are costlier and most qualify another hit ("... under a heading on searching", "and
+    the clause also names parents"), so each runs only on the texts a question needs: every clause
+    for a rule's first pattern, the clauses already hit for the patterns that qualify it, a clause's
+    heading for its context. Texts are the clauses, then the heading paths."""
 
     def __init__(self, document: Document, checklist: Checklist):
         self.clauses: list[Clause] = document.clauses
-        ps = checklist.patterns()
-        nlp = get_nlp()
-        paths = sorted({c.heading_path for c in self.clauses})
-        texts = [c.text for c in self.clauses] + paths
-        self.hits: list[dict[str, _Hit]] = []
-        regex_hits = ps.regex_hits(texts)
-        for doc, rx in zip(nlp.pipe(texts, batch_size=256, disable=["sentencizer"]), regex_hits):
-            found: dict[str, _Hit] = {}
-            words = _Words(doc)
-            for key, start, end in ps.find(doc, rx):
-                old = found.get(key)
-                if old is not None and not old.negated:
-                    continue  # a clause affirms a key if any of its hits is not negated
-                hit = _Hit(_negated(words, start, end), start > words.first_hedge)
-                if old is None or not hit.negated:
-                    found[key] = hit
-            self.hits.append(found)
+        self.ps = checklist.patterns()
         n = len(self.clauses)
-        self.heading_hits = dict(zip(paths, self.hits[n:]))
-        self.hits = self.hits[:n]
-        self.lead_in = self._lead_ins()
-        # Inverted: key -> clauses it hits (anywhere / outside a negation).
+        paths = sorted({c.heading_path for c in self.clauses})
+        self.heading_text = {p: n + j for j, p in enumerate(paths)}
+        self.texts = [c.text for c in self.clauses] + paths
+        self.lowered = [t.lower() for t in self.texts]
+        self.joined = "\n".join(self.lowered)  # for finding which texts hold a literal
+        self.offsets = list(itertools.accumulate((len(low) + 1 for low in self.lowered[:-1]), initial=0))
+        self.all_clauses = range(n)
+        self.hits: list[dict[str, _Hit]] = [{} for _ in self.texts]
+        # Inverted, over clauses only: key -> clauses it hits (anywhere / outside a negation).
         self.where: dict[str, set[int]] = {}
         self.where_affirmed: dict[str, set[int]] = {}
-        for i, found in enumerate(self.hits):
-            for key, hit in found.items():
-                self.where.setdefault(key, set()).add(i)
-                if not hit.negated:
-                    self.where_affirmed.setdefault(key, set()).add(i)
-        self._context: dict[int, set[str]] = {}
+        self.words: list[_Words] = []
+        for t, doc in enumerate(get_nlp().pipe(self.texts, batch_size=256, disable=["sentencizer"])):
+            self.words.append(_Words(doc))
+            self._record(t, self.ps.token_hits(doc, self.lowered[t]))
+        self.searched: dict[str, set[int]] = {}  # regex key -> texts it has run on
+        self._holding: dict[str, set[int]] = {}  # literal -> texts holding it
+        self.lead_in = self._lead_ins()
+
+    def _record(self, t: int, hits: list[tuple[str, int, int]]) -> None:
+        """Keep, per key, one hit of the text: the first outside a negation, else the first."""
+        found = self.hits[t]
+        words = self.words[t]
+        for key, start, end in hits:
+            old = found.get(key)
+            if old is not None and not old.negated:
+                continue
+            hit = _Hit(_negated(words, start, end), start > words.first_hedge)
+            if old is None or not hit.negated:
+                found[key] = hit
+                if t < len(self.clauses):
+                    self.where.setdefault(key, set()).add(t)
+                    if not hit.negated:
+                        self.where_affirmed.setdefault(key, set()).add(t)
+
+    def search(self, key: str, texts) -> None:
+        """Run a regex key on these texts (those it has not run on yet); word keys are all found."""
+        if not self.ps.is_regex(key):
+            return
+        done = self.searched.setdefault(key, set())
+        todo = [t for t in texts if t not in done]
+        if not todo:
+            return
+        done.update(todo)
+        c = self.ps.regex(key)
+        if c.needs:
+            if len(todo) > 16:
+                holding = set().union(*(self._texts_holding(lit) for lit in c.needs))
+                todo = [t for t in todo if t in holding]
+            else:
+                todo = [t for t in todo if any(lit in self.lowered[t] for lit in c.needs)]
+        for t in todo:
+            words = self.words[t]
+            spans = {span for m in c.regex.finditer(self.texts[t]) if m.end() > m.start()
+                     and (span := token_span(words.starts, words.ends, m.start(), m.end()))}
+            if spans:
+                self._record(t, [(key, s, e) for s, e in sorted(spans)])
+
+    def _texts_holding(self, literal: str) -> set[int]:
+        if literal not in self._holding:
+            found, joined, offsets = set(), self.joined, self.offsets
+            pos = joined.find(literal)
+            while pos != -1:  # one search per text that holds it, skipping to the next text
+                t = bisect.bisect_right(offsets, pos) - 1
+                found.add(t)
+                pos = joined.find(literal, offsets[t + 1]) if t + 1 < len(offsets) else -1
+            self._holding[literal] = found
+        return self._holding[literal]
 
     def _lead_ins(self) -> list[int | None]:
         out: list[int | None] = []
@@ -153,32 +202,41 @@ class _Index:
                 last_sentence = i
         return out
 
-    def clauses_with(self, keys: list[str], *, affirmed: bool) -> set[int]:
-        """Clauses where every key hits, the first outside a negation when `affirmed`."""
+    def clauses_with(self, keys: list[str], *, affirmed: bool, within: set[int] | None = None) -> set[int]:
+        """Clauses (of `within`, default all) where every key hits, the first outside a negation
+        when `affirmed`."""
+        self.search(keys[0], self.all_clauses if within is None else within)
         first = (self.where_affirmed if affirmed else self.where).get(keys[0], set())
+        if within is not None:
+            first = first & within
         for k in keys[1:]:
             if not first:
                 break
+            self.search(k, first)
             first = first & self.where.get(k, set())
         return first
 
-    def context_keys(self, i: int) -> set[str]:
-        if i in self._context:
-            return self._context[i]
-        self._context[i] = keys = self._context_keys(i)
-        return keys
+    def heading_hit(self, i: int, keys) -> bool:
+        """One of the keys hits the heading path of clause i."""
+        t = self.heading_text[self.clauses[i].heading_path]
+        for k in keys:
+            self.search(k, (t,))
+        return any(k in self.hits[t] for k in keys)
 
-    def _context_keys(self, i: int) -> set[str]:
-        """Keys hit in the clause, its heading path, its lead-in sentence (for a list item or table
-        row) and the sentence just before it in the same section ("The DSL will ... . They ...")."""
+    def context_hit(self, i: int, keys) -> bool:
+        """One of the keys hits the clause, its heading path, its lead-in sentence (for a list item
+        or table row) or the sentence just before it in the same section ("The DSL will ... . They ...")."""
         clause = self.clauses[i]
-        keys = set(self.hits[i]) | set(self.heading_hits.get(clause.heading_path, {}))
-        lead = self.lead_in[i]
-        if lead is not None:
-            keys |= set(self.hits[lead])
+        texts = [i, self.heading_text[clause.heading_path]]
+        if self.lead_in[i] is not None:
+            texts.append(self.lead_in[i])
         if i and clause.kind == "sentence" and self.clauses[i - 1].heading_path == clause.heading_path:
-            keys |= set(self.hits[i - 1])
-        return keys
+            texts.append(i - 1)
+        for k in keys:
+            self.search(k, texts)
+            if any(k in self.hits[t] for t in texts):
+                return True
+        return False
 
 
 class _Words:
@@ -186,8 +244,12 @@ class _Words:
     where its first hedge ("may", "can", "where appropriate") ends."""
 
     def __init__(self, doc):
-        self.lower = [t.lower_ for t in doc]
-        self.norm = [t.norm_ for t in doc]
+        self.lower, self.norm, self.starts, self.ends = [], [], [], []
+        for t in doc:
+            self.lower.append(t.lower_)
+            self.norm.append(t.norm_)
+            self.starts.append(t.idx)
+            self.ends.append(t.idx + len(t))
         self.first_hedge = next((i + (w == "where") for i, w in enumerate(self.lower)
                                  if w in HEDGES or (w == "where" and self.lower[i + 1:i + 2] == ["appropriate"])),
                                 len(self.lower))
@@ -247,10 +309,10 @@ class _Matcher:
             hits |= self.index.clauses_with(_keys(self.ps, e), affirmed=(negation == "reject"))
         if hits and exclude:
             for e in exclude:
-                hits -= self.index.clauses_with(_keys(self.ps, e), affirmed=False)
+                hits -= self.index.clauses_with(_keys(self.ps, e), affirmed=False, within=hits)
         if hits and context:
-            ctx = {k for e in context for k in _keys(self.ps, e)}
-            hits = {i for i in hits if ctx & self.index.context_keys(i)}
+            ctx = [k for e in context for k in _keys(self.ps, e)]
+            hits = {i for i in hits if self.index.context_hit(i, ctx)}
         return sorted(hits)
 
     def evidence(self, idxs: list[int], element: str = "") -> list[Evidence]:
@@ -258,8 +320,7 @@ class _Matcher:
                          self.clauses[i].heading_path, element) for i in idxs]
 
     def in_section(self, i: int, sections: list) -> bool:
-        keys = {k for e in sections for k in _keys(self.ps, e)}
-        return bool(keys & set(self.index.heading_hits.get(self.clauses[i].heading_path, {})))
+        return self.index.heading_hit(i, [k for e in sections for k in _keys(self.ps, e)])
 
 
 def _describe(entries: list, limit: int = 4) -> str:
@@ -338,7 +399,8 @@ def judge_item(m: _Matcher, item: Item, *, school_type: str | None, phase: str |
     support = len({i for i, _ in evidence_idx})
     base = 0.75 if f.status == "met" else 0.6
     # Modality: evidence that is all hedged ("staff may ...") is weaker than "staff will ...".
-    hedged = all(any(h.hedged for h in m.index.hits[i].values()) for i, _ in evidence_idx)
+    item_keys = {k for el in item.elements for e in el.any for k in _keys(m.ps, e)}
+    hedged = all(any(h.hedged for k, h in m.index.hits[i].items() if k in item_keys) for i, _ in evidence_idx)
     f.confidence = min(0.97, base + (0.1 if in_section else -0.1) + min(0.1, 0.03 * (support - 1))
                        - (0.1 if hedged else 0.0))
     parts = [f"found: {', '.join(found)}"]

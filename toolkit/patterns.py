@@ -227,10 +227,12 @@ class PatternSet:
         self.by_norm: dict[str, Matcher] = {}
         self.by_prefix: dict[str, Matcher] = {}
         self.regexes: list[Compiled] = []
+        self._regex_by_key: dict[str, Compiled] = {}
         self._keys: dict[str, str] = {}
         self._segments: dict[str, int] = {}  # segment text -> match id (the hash of its matcher key)
         # (pattern key, segment keys, gaps), indexed by the first segment's key
-        self.chains: dict[int, list[tuple[str, list[int], list[int]]]] = {}
+        # (pattern key, segment ids, gaps, the segment ids as a set), by the first segment's id
+        self.chains: dict[int, list[tuple[str, list[int], list[int], frozenset[int]]]] = {}
 
     def _segment_id(self, text: str, seqs: list[list[dict]]) -> int:
         if text not in self._segments:
@@ -265,10 +267,11 @@ class PatternSet:
             except re.error as exc:
                 raise PatternError(f"bad regular expression {pattern!r}: {exc}") from exc
             self.regexes.append(Compiled(key, pattern, rx, required_literals(pattern[3:].strip())))
+            self._regex_by_key[key] = self.regexes[-1]
         else:
             segs, gaps, texts = segments(pattern)
             seg_keys = [self._segment_id(t, s) for t, s in zip(texts, segs)]
-            self.chains.setdefault(seg_keys[0], []).append((key, seg_keys, gaps))
+            self.chains.setdefault(seg_keys[0], []).append((key, seg_keys, gaps, frozenset(seg_keys)))
         self._keys[pattern] = key
         return key
 
@@ -303,25 +306,46 @@ class PatternSet:
     def find(self, doc, regex_hits: list[tuple[str, int, int]] | None = None) -> list[tuple[str, int, int]]:
         """(key, start token, end token) of every hit in the doc; regex hits map to tokens.
         `regex_hits` are this doc's from `regex_hits()`, when the caller matched a batch."""
+        if regex_hits is None:
+            regex_hits = self.regex_hits([doc.text])[0]
+        found = set(self.token_hits(doc))
+        if regex_hits:
+            starts, ends = [t.idx for t in doc], [t.idx + len(t) for t in doc]
+            for key, start, end in regex_hits:
+                span = token_span(starts, ends, start, end)
+                if span:
+                    found.add((key, *span))
+        return sorted(found, key=lambda h: (h[1], h[2], h[0]))
+
+    def is_regex(self, key: str) -> bool:
+        return key in self._regex_by_key
+
+    def regex(self, key: str) -> Compiled:
+        return self._regex_by_key[key]
+
+    def token_hits(self, doc, lowered: str | None = None) -> list[tuple[str, int, int]]:
+        """(key, start token, end token) of every hit of the word patterns (not the regexes).
+        `lowered`: the doc's text in lower case, when the caller has it."""
         seg_hits: dict[int, set[tuple[int, int]]] = {}
         matchers = [self.phrases]
         if self.by_norm:
             norms = {doc.vocab.strings[h] for h in set(doc.to_array("NORM").tolist())}
             matchers += [self.by_norm[n] for n in norms if n in self.by_norm]
         if self.by_prefix:
-            lowered = doc.text.lower()
+            lowered = doc.text.lower() if lowered is None else lowered
             matchers += [m for p, m in self.by_prefix.items() if p in lowered]
         for matcher in matchers:
             for mid, s, e in matcher(doc):
                 seg_hits.setdefault(mid, set()).add((s, e))
         found: set[tuple[str, int, int]] = set()
-        for key, segs, gaps in (c for seg in seg_hits for c in self.chains.get(seg, ())):
+        present = seg_hits.keys()
+        for key, segs, gaps, needed in (c for seg in seg_hits for c in self.chains.get(seg, ())):
+            if not gaps:
+                found.update((key, start, end) for start, end in seg_hits[segs[0]])
+                continue
+            if not needed <= present:
+                continue
             first = seg_hits[segs[0]]
-            if len(segs) == 1:
-                found.update((key, start, end) for start, end in first)
-                continue
-            if any(s not in seg_hits for s in segs[1:]):
-                continue
             for start, end in first:
                 ends = [end]
                 for seg, gap in zip(segs[1:], gaps):
@@ -330,15 +354,12 @@ class PatternSet:
                         break
                 if ends:
                     found.add((key, start, max(ends)))
-        if regex_hits is None:
-            regex_hits = self.regex_hits([doc.text])[0]
-        if regex_hits:
-            # Each hit covers the tokens its characters overlap.
-            starts = [t.idx for t in doc]
-            ends = [t.idx + len(t) for t in doc]
-            for key, start, end in regex_hits:
-                first = bisect.bisect_right(ends, start)
-                last = bisect.bisect_left(starts, end)
-                if first < last:
-                    found.add((key, first, last))
         return sorted(found, key=lambda h: (h[1], h[2], h[0]))
+
+
+def token_span(starts: list[int], ends: list[int], start: int, end: int) -> tuple[int, int] | None:
+    """The tokens (first, last + 1) that the characters start..end overlap, given each token's
+    start and end character."""
+    first = bisect.bisect_right(ends, start)
+    last = bisect.bisect_left(starts, end)
+    return (first, last) if first < last else None
