@@ -103,12 +103,6 @@ class Match:
     outdated: list[Finding]
 
 
-@dataclass
-class _Hit:
-    negated: bool
-    hedged: bool
-
-
 class _Index:
     """Which pattern keys hit which clauses (and the headings above them).
 
@@ -129,10 +123,10 @@ class _Index:
         self.joined = "\n".join(self.lowered)  # for finding which texts hold a literal
         self.offsets = list(itertools.accumulate((len(low) + 1 for low in self.lowered[:-1]), initial=0))
         self.all_clauses = range(n)
-        self.hits: list[dict[str, _Hit]] = [{} for _ in self.texts]
-        # Inverted, over clauses only: key -> clauses it hits (anywhere / outside a negation).
-        self.where: dict[str, set[int]] = {}
-        self.where_affirmed: dict[str, set[int]] = {}
+        # Per text, each key's hits (start token, end token) in order; negation is judged on demand.
+        self.spans: list[dict[str, list[tuple[int, int]]]] = [{} for _ in self.texts]
+        self.where: dict[str, set[int]] = {}  # key -> clauses it hits
+        self._affirmed: dict[tuple[int, str], bool] = {}
         self.words: list[_Words] = []
         for t, doc in enumerate(get_nlp().pipe(self.texts, batch_size=256, disable=["sentencizer"])):
             self.words.append(_Words(doc))
@@ -142,20 +136,26 @@ class _Index:
         self.lead_in = self._lead_ins()
 
     def _record(self, t: int, hits: list[tuple[str, int, int]]) -> None:
-        """Keep, per key, one hit of the text: the first outside a negation, else the first."""
-        found = self.hits[t]
-        words = self.words[t]
+        spans = self.spans[t]
         for key, start, end in hits:
-            old = found.get(key)
-            if old is not None and not old.negated:
-                continue
-            hit = _Hit(_negated(words, start, end), start > words.first_hedge)
-            if old is None or not hit.negated:
-                found[key] = hit
-                if t < len(self.clauses):
-                    self.where.setdefault(key, set()).add(t)
-                    if not hit.negated:
-                        self.where_affirmed.setdefault(key, set()).add(t)
+            spans.setdefault(key, []).append((start, end))
+            if t < len(self.clauses):
+                self.where.setdefault(key, set()).add(t)
+
+    def affirmed(self, t: int, key: str) -> bool:
+        """Some hit of the key in text t is outside a negation."""
+        if (t, key) not in self._affirmed:
+            words = self.words[t]
+            self._affirmed[t, key] = any(not _negated(words, s, e) for s, e in self.spans[t][key])
+        return self._affirmed[t, key]
+
+    def hedged(self, t: int, key: str) -> bool:
+        """A hedge ("may", "where appropriate") comes before the key's hit in text t (its first hit
+        outside a negation, else its first)."""
+        spans = self.spans[t][key]
+        words = self.words[t]
+        start = next((s for s, e in spans if not _negated(words, s, e)), spans[0][0])
+        return start > words.first_hedge
 
     def search(self, key: str, texts) -> None:
         """Run a regex key on these texts (those it has not run on yet); word keys are all found."""
@@ -206,9 +206,11 @@ class _Index:
         """Clauses (of `within`, default all) where every key hits, the first outside a negation
         when `affirmed`."""
         self.search(keys[0], self.all_clauses if within is None else within)
-        first = (self.where_affirmed if affirmed else self.where).get(keys[0], set())
+        first = self.where.get(keys[0], set())
         if within is not None:
             first = first & within
+        if affirmed:
+            first = {t for t in first if self.affirmed(t, keys[0])}
         for k in keys[1:]:
             if not first:
                 break
@@ -221,7 +223,7 @@ class _Index:
         t = self.heading_text[self.clauses[i].heading_path]
         for k in keys:
             self.search(k, (t,))
-        return any(k in self.hits[t] for k in keys)
+        return any(k in self.spans[t] for k in keys)
 
     def context_hit(self, i: int, keys) -> bool:
         """One of the keys hits the clause, its heading path, its lead-in sentence (for a list item
@@ -234,7 +236,7 @@ class _Index:
             texts.append(i - 1)
         for k in keys:
             self.search(k, texts)
-            if any(k in self.hits[t] for t in texts):
+            if any(k in self.spans[t] for t in texts):
                 return True
         return False
 
@@ -400,7 +402,7 @@ def judge_item(m: _Matcher, item: Item, *, school_type: str | None, phase: str |
     base = 0.75 if f.status == "met" else 0.6
     # Modality: evidence that is all hedged ("staff may ...") is weaker than "staff will ...".
     item_keys = {k for el in item.elements for e in el.any for k in _keys(m.ps, e)}
-    hedged = all(any(h.hedged for k, h in m.index.hits[i].items() if k in item_keys) for i, _ in evidence_idx)
+    hedged = all(any(m.index.hedged(i, k) for k in item_keys & m.index.spans[i].keys()) for i, _ in evidence_idx)
     f.confidence = min(0.97, base + (0.1 if in_section else -0.1) + min(0.1, 0.03 * (support - 1))
                        - (0.1 if hedged else 0.0))
     parts = [f"found: {', '.join(found)}"]
