@@ -130,7 +130,7 @@ class _Index:
         self.words: list[_Words] = []
         for t, doc in enumerate(get_nlp().pipe(self.texts, batch_size=256, disable=["sentencizer"])):
             self.words.append(_Words(doc))
-            self._record(t, self.ps.token_hits(doc, self.lowered[t]))
+            self._record(t, self.ps.token_hits(doc, self.lowered[t], self.words[t].norm))
         self.searched: dict[str, set[int]] = {}  # regex key -> texts it has run on
         self._holding: dict[str, set[int]] = {}  # literal -> texts holding it
         self.lead_in = self._lead_ins()

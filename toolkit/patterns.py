@@ -230,25 +230,45 @@ class PatternSet:
         self._regex_by_key: dict[str, Compiled] = {}
         self._keys: dict[str, str] = {}
         self._segments: dict[str, int] = {}  # segment text -> match id (the hash of its matcher key)
-        # (pattern key, segment keys, gaps), indexed by the first segment's key
-        # (pattern key, segment ids, gaps, the segment ids as a set), by the first segment's id
-        self.chains: dict[int, list[tuple[str, list[int], list[int], frozenset[int]]]] = {}
+        self._seqs: dict[int, tuple[str, list[list[dict]]]] = {}  # match id -> (matcher key, spec sequences)
+        self._matched: set[int] = set()  # segments the matchers look for
+        # (pattern key, segment ids, gaps, segments the matchers must have found, and for each
+        # later segment the words it may be when it is one word), by the first segment's id
+        self.chains: dict[int, list[tuple[str, list[int], list[int], frozenset[int], list]]] = {}
 
     def _segment_id(self, text: str, seqs: list[list[dict]]) -> int:
         if text not in self._segments:
             key = f"s{len(self._segments)}"
-            for seq in seqs:
-                if all("NORM" in spec for spec in seq):
-                    self.phrases.add(key, [self._phrase_doc(words) for words in _phrases(seq)])
-                    continue
-                norms, prefix = _anchor(seq)
-                for group, names in ((self.by_norm, norms), (self.by_prefix, [prefix] if prefix else [])):
-                    for name in names:
-                        if name not in group:
-                            group[name] = Matcher(self.vocab, validate=True)
-                        group[name].add(key, [seq])
             self._segments[text] = self.vocab.strings.add(key)
+            self._seqs[self._segments[text]] = (key, seqs)
         return self._segments[text]
+
+    def _match(self, seg: int) -> None:
+        """Have the matchers look for a segment."""
+        if seg in self._matched:
+            return
+        self._matched.add(seg)
+        key, seqs = self._seqs[seg]
+        for seq in seqs:
+            if all("NORM" in spec for spec in seq):
+                self.phrases.add(key, [self._phrase_doc(words) for words in _phrases(seq)])
+                continue
+            norms, prefix = _anchor(seq)
+            for group, names in ((self.by_norm, norms), (self.by_prefix, [prefix] if prefix else [])):
+                for name in names:
+                    if name not in group:
+                        group[name] = Matcher(self.vocab, validate=True)
+                    group[name].add(key, [seq])
+
+    def _one_word(self, seg: int) -> frozenset[str] | None:
+        """The words (lemmas) a segment of exactly one required word may be, else None. Such a
+        segment after a gap ("the ~ detention|isolation") is checked in the gap's window, not
+        looked for everywhere: "the" or "pupil" would hit every clause."""
+        seqs = self._seqs[seg][1]
+        if len(seqs) != 1 or len(seqs[0]) != 1 or "NORM" not in seqs[0][0] or seqs[0][0].get("OP"):
+            return None
+        norm = seqs[0][0]["NORM"]
+        return frozenset(norm["IN"] if isinstance(norm, dict) else [norm])
 
     def _phrase_doc(self, words: list[str]) -> Doc:
         doc = Doc(self.vocab, words=words)
@@ -271,7 +291,12 @@ class PatternSet:
         else:
             segs, gaps, texts = segments(pattern)
             seg_keys = [self._segment_id(t, s) for t, s in zip(texts, segs)]
-            self.chains.setdefault(seg_keys[0], []).append((key, seg_keys, gaps, frozenset(seg_keys)))
+            words = [self._one_word(seg) for seg in seg_keys[1:]]
+            for seg, w in zip(seg_keys, [None] + words):
+                if w is None:
+                    self._match(seg)
+            needed = frozenset(seg for seg, w in zip(seg_keys, [None] + words) if w is None)
+            self.chains.setdefault(seg_keys[0], []).append((key, seg_keys, gaps, needed, words))
         self._keys[pattern] = key
         return key
 
@@ -323,9 +348,9 @@ class PatternSet:
     def regex(self, key: str) -> Compiled:
         return self._regex_by_key[key]
 
-    def token_hits(self, doc, lowered: str | None = None) -> list[tuple[str, int, int]]:
+    def token_hits(self, doc, lowered: str | None = None, norms: list[str] | None = None) -> list[tuple[str, int, int]]:
         """(key, start token, end token) of every hit of the word patterns (not the regexes).
-        `lowered`: the doc's text in lower case, when the caller has it."""
+        `lowered`, `norms`: the doc's text in lower case and its tokens' NORMs, when the caller has them."""
         seg_hits: dict[int, set[tuple[int, int]]] = {}
         matchers = [self.phrases]
         if self.by_norm:
@@ -339,17 +364,27 @@ class PatternSet:
                 seg_hits.setdefault(mid, set()).add((s, e))
         found: set[tuple[str, int, int]] = set()
         present = seg_hits.keys()
-        for key, segs, gaps, needed in (c for seg in seg_hits for c in self.chains.get(seg, ())):
+        normset = None
+        for key, segs, gaps, needed, words in (c for seg in seg_hits for c in self.chains.get(seg, ())):
             if not gaps:
                 found.update((key, start, end) for start, end in seg_hits[segs[0]])
                 continue
             if not needed <= present:
                 continue
-            first = seg_hits[segs[0]]
-            for start, end in first:
+            if norms is None:
+                norms = [t.norm_ for t in doc]
+            if normset is None:
+                normset = set(norms)
+            if any(one is not None and one.isdisjoint(normset) for one in words):
+                continue
+            for start, end in seg_hits[segs[0]]:
                 ends = [end]
-                for seg, gap in zip(segs[1:], gaps):
-                    ends = [e for s, e in seg_hits[seg] if any(prev <= s <= prev + gap for prev in ends)]
+                for seg, gap, one in zip(segs[1:], gaps, words):
+                    if one is None:
+                        ends = [e for s, e in seg_hits[seg] if any(prev <= s <= prev + gap for prev in ends)]
+                    else:  # one word somewhere in the window after each previous end
+                        ends = sorted({p + 1 for prev in ends for p in range(prev, min(prev + gap + 1, len(norms)))
+                                       if norms[p] in one})
                     if not ends:
                         break
                 if ends:
