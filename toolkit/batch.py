@@ -198,6 +198,7 @@ def _run_in_workers(pending, *, checklist: Checklist, jobs: int, timeout: float 
     ctx = mp.get_context()
     source_key = str(checklist.loaded_from or checklist.name)
     if ctx.get_start_method() == "fork":  # workers inherit the loaded checklist instead of loading it again
+        checklist.patterns()  # ... with its rules compiled, once, here
         _WORKER.update(checklist=checklist, source=source_key)
     queue = deque(pending)
     workers = [_Worker(ctx, source_key) for _ in range(min(jobs, len(pending)))]

@@ -88,15 +88,17 @@ def split_sentences(texts: list[str]) -> list[list[tuple[str, int]]]:
     pieces = [(i, piece, at) for i, text in enumerate(texts)
               for piece, at in (_windows(text, NLP_WINDOW_CHARS) if len(text) > NLP_WINDOW_CHARS else [(text, 0)])]
     out: list[list[tuple[str, int]]] = [[] for _ in texts]
-    for (i, _, base), doc in zip(pieces, get_nlp().pipe(p for _, p, _ in pieces)):
+    docs = get_nlp().pipe((p for _, p, _ in pieces), disable=["lemma_norm"])  # sentences need no lemmas
+    for (i, piece_text, base), doc in zip(pieces, docs):
         for s in doc.sents:
-            if not s.text.strip():
+            text = piece_text[s.start_char:s.end_char]
+            if not text.strip():
                 continue
-            if len(s.text) <= MAX_SENTENCE_CHARS:
-                out[i].append((s.text.strip(), base + s.start_char))
+            if len(text) <= MAX_SENTENCE_CHARS:
+                out[i].append((text.strip(), base + s.start_char))
             else:
                 out[i].extend((piece.strip(), base + s.start_char + at)
-                              for piece, at in _windows(s.text, MAX_SENTENCE_CHARS) if piece.strip())
+                              for piece, at in _windows(text, MAX_SENTENCE_CHARS) if piece.strip())
     return out
 
 
