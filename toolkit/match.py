@@ -132,6 +132,7 @@ class _Index:
             self.words.append(_Words(doc))
             self._record(t, self.ps.token_hits(doc, self.lowered[t], self.words[t].norm))
         self.searched: dict[str, set[int]] = {}  # regex key -> texts it has run on
+        self.everywhere: set[str] = set()  # regex keys run on every clause (and the headings asked)
         self._holding: dict[str, set[int]] = {}  # literal -> texts holding it
         self.lead_in = self._lead_ins()
 
@@ -161,18 +162,21 @@ class _Index:
         """Run a regex key on these texts (those it has not run on yet); word keys are all found."""
         if not self.ps.is_regex(key):
             return
-        done = self.searched.setdefault(key, set())
-        todo = [t for t in texts if t not in done]
-        if not todo:
-            return
-        done.update(todo)
         c = self.ps.regex(key)
-        if c.needs:
-            if len(todo) > 16:
-                holding = set().union(*(self._texts_holding(lit) for lit in c.needs))
-                todo = [t for t in todo if t in holding]
-            else:
+        done = self.searched.setdefault(key, set())
+        n = len(self.clauses)
+        if texts is self.all_clauses:  # the first pattern of a rule: every clause holding a literal
+            if key in self.everywhere:
+                return
+            self.everywhere.add(key)
+            cand = sorted({t for lit in c.needs for t in self._texts_holding(lit) if t < n}) if c.needs else texts
+            todo = [t for t in cand if t not in done]
+        else:
+            skip_clauses = key in self.everywhere
+            todo = [t for t in texts if not (t in done or (skip_clauses and t < n))]
+            if c.needs:
                 todo = [t for t in todo if any(lit in self.lowered[t] for lit in c.needs)]
+        done.update(todo)
         for t in todo:
             words = self.words[t]
             spans = {span for m in c.regex.finditer(self.texts[t]) if m.end() > m.start()
