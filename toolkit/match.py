@@ -9,9 +9,7 @@ markers are present when a rule fires outside a negation. Every finding keeps it
 
 from __future__ import annotations
 
-import bisect
 import datetime as dt
-import itertools
 import re
 from dataclasses import dataclass, field
 
@@ -19,7 +17,7 @@ from toolkit.checklist import Checklist, Item, Marker
 from toolkit.dates import find_dates, months_between
 from toolkit.document import Clause, Document
 from toolkit.nlp import get_nlp
-from toolkit.patterns import token_span
+from toolkit.patterns import LoweredTexts, token_span
 
 NEGATION_CUES = {"not", "n't", "never", "no", "nor", "neither", "without", "cannot", "nobody", "none"}
 SCOPE_BREAKS = {",", ";", ":", "but", "however", "although", "unless", "instead", "rather", "(", ")", "."}
@@ -119,9 +117,7 @@ class _Index:
         paths = sorted({c.heading_path for c in self.clauses})
         self.heading_text = {p: n + j for j, p in enumerate(paths)}
         self.texts = [c.text for c in self.clauses] + paths
-        self.lowered = [t.lower() for t in self.texts]
-        self.joined = "\n".join(self.lowered)  # for finding which texts hold a literal
-        self.offsets = list(itertools.accumulate((len(low) + 1 for low in self.lowered[:-1]), initial=0))
+        self.lowered = LoweredTexts(self.texts)
         self.all_clauses = range(n)
         # Per text, each key's hits (start token, end token) in order; negation is judged on demand.
         self.spans: list[dict[str, list[tuple[int, int]]]] = [{} for _ in self.texts]
@@ -130,10 +126,9 @@ class _Index:
         self.words: list[_Words] = []
         for t, doc in enumerate(get_nlp().pipe(self.texts, batch_size=256, disable=["sentencizer"])):
             self.words.append(_Words(doc))
-            self._record(t, self.ps.token_hits(doc, self.lowered[t], self.words[t].norm))
+            self._record(t, self.ps.token_hits(doc, self.lowered.texts[t], self.words[t].norm))
         self.searched: dict[str, set[int]] = {}  # regex key -> texts it has run on
         self.everywhere: set[str] = set()  # regex keys run on every clause (and the headings asked)
-        self._holding: dict[str, set[int]] = {}  # literal -> texts holding it
         self.lead_in = self._lead_ins()
 
     def _record(self, t: int, hits: list[tuple[str, int, int]]) -> None:
@@ -169,13 +164,13 @@ class _Index:
             if key in self.everywhere:
                 return
             self.everywhere.add(key)
-            cand = sorted({t for lit in c.needs for t in self._texts_holding(lit) if t < n}) if c.needs else texts
+            cand = sorted({t for lit in c.needs for t in self.lowered.holding(lit) if t < n}) if c.needs else texts
             todo = [t for t in cand if t not in done]
         else:
             skip_clauses = key in self.everywhere
             todo = [t for t in texts if not (t in done or (skip_clauses and t < n))]
             if c.needs:
-                todo = [t for t in todo if any(lit in self.lowered[t] for lit in c.needs)]
+                todo = [t for t in todo if any(lit in self.lowered.texts[t] for lit in c.needs)]
         done.update(todo)
         for t in todo:
             words = self.words[t]
@@ -183,17 +178,6 @@ class _Index:
                      and (span := token_span(words.starts, words.ends, m.start(), m.end()))}
             if spans:
                 self._record(t, [(key, s, e) for s, e in sorted(spans)])
-
-    def _texts_holding(self, literal: str) -> set[int]:
-        if literal not in self._holding:
-            found, joined, offsets = set(), self.joined, self.offsets
-            pos = joined.find(literal)
-            while pos != -1:  # one search per text that holds it, skipping to the next text
-                t = bisect.bisect_right(offsets, pos) - 1
-                found.add(t)
-                pos = joined.find(literal, offsets[t + 1]) if t + 1 < len(offsets) else -1
-            self._holding[literal] = found
-        return self._holding[literal]
 
     def _lead_ins(self) -> list[int | None]:
         out: list[int | None] = []
