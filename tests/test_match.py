@@ -2,9 +2,10 @@
 
 import datetime as dt
 
+from toolkit.checklist import load_checklist
 from toolkit.match import match_document
 
-from conftest import AS_OF, doc_from_markdown
+from conftest import AS_OF, HERE, doc_from_markdown
 
 
 def judge(text, checklist, **kw):
@@ -129,3 +130,37 @@ def test_hedged_evidence_is_less_certain(mini):
     assert firm.items["T-FORCE"].status == soft.items["T-FORCE"].status == "met"
     assert soft.items["T-FORCE"].confidence < firm.items["T-FORCE"].confidence
     assert "hedged" in soft.items["T-FORCE"].explanation
+
+
+def test_a_regex_already_run_over_every_clause_still_reads_headings_for_context(tmp_path):
+    # Regexes run lazily: T-SEARCH runs `search\w*` over the clauses first; T-CONSENT then needs
+    # the same regex on a heading ("Searching pupils") as context for a clause without the word.
+    overlay = tmp_path / "overlay.yaml"
+    overlay.write_text(f"""
+extends: {HERE / "checklists" / "mini"}
+items:
+  - id: T-SEARCH
+    title: Searching named
+    requirement: Searching is named.
+    basis: advisory
+    citation: test
+    remedy: Name searching.
+    elements:
+      - name: searching named
+        any: ['re:\\bsearch\\w*']
+  - id: T-CONSENT
+    title: Consent sought before a search
+    requirement: Consent is sought first.
+    basis: advisory
+    citation: test
+    remedy: Say consent is sought.
+    elements:
+      - name: consent under a searching heading
+        any: [consent]
+        context: ['re:\\bsearch\\w*']
+""")
+    m = judge("# Policy\n\n## Searching pupils\n\nWe always ask for consent first.\n\n"
+              "## Visitors\n\nWe search bags at the gate.", load_checklist(overlay))
+    assert m.items["T-SEARCH"].status == "met"
+    assert m.items["T-CONSENT"].status == "met"
+    assert m.items["T-CONSENT"].evidence[0].text == "We always ask for consent first."
