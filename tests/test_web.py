@@ -2,6 +2,7 @@
 write, decisions through toolkit.review (append-only), escaping, dashboard counts and the queue."""
 
 import re
+from pathlib import Path
 from collections import Counter
 
 import pytest
@@ -215,3 +216,25 @@ def test_serve_refuses_the_network_without_a_password(monkeypatch, db_path):
     r = CliRunner().invoke(cli, ["serve", "--db", str(db_path.parent / "none.db")])
     assert r.exit_code == 1 and "no such database" in r.output
     assert "Example:" in CliRunner().invoke(cli, ["serve", "--help"]).output
+
+
+def test_sign_in_waits_after_too_many_wrong_passwords(db_path):
+    client = create_app(db_path, password="s3cret", secret_key="test").test_client()
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").get_data(as_text=True)).group(1)
+    for _ in range(5):
+        assert client.post("/login", data={"csrf_token": csrf, "name": "Ann", "password": "guess"}).status_code == 400
+    r = client.post("/login", data={"csrf_token": csrf, "name": "Ann", "password": "s3cret"})
+    assert r.status_code == 429 and "Too many wrong passwords" in r.get_data(as_text=True)
+    assert client.get("/").status_code == 302  # still not signed in
+
+
+def test_reviewers_stay_signed_in_when_the_app_restarts(db_path):
+    first = create_app(db_path).test_client()
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', first.get("/login").get_data(as_text=True)).group(1)
+    first.post("/login", data={"csrf_token": csrf, "name": "Ann"})
+    cookie = first.get_cookie("session")
+    restarted = create_app(db_path).test_client()  # a new process would read the same key file
+    restarted.set_cookie("session", cookie.value)
+    assert "Ann" in restarted.get("/").get_data(as_text=True)
+    key_file = Path(str(db_path) + ".session-key")
+    assert key_file.stat().st_mode & 0o077 == 0  # readable by its owner only

@@ -3,7 +3,8 @@ a document page with the policy text beside its checklist, and the decision form
 over toolkit.review: every write is a `review.decide` (append-only).
 
 Security: a reviewer name per browser session is required for any write (and a shared password
-when one is set: then every page needs a login); every POST carries a session-bound CSRF token;
+when one is set: then every page needs a login, and 5 wrong passwords from one address make
+sign-in wait 10 minutes); every POST carries a session-bound CSRF token;
 all text is autoescaped; pages carry a Content-Security-Policy that allows only this page's own
 inline style and script (by nonce); nothing else is served."""
 
@@ -12,7 +13,9 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import json
+import os
 import secrets
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -26,6 +29,8 @@ from toolkit.resources import templates_dir
 from toolkit.store import BUSY_TIMEOUT_MS, latest_runs, open_db
 
 PASSWORD_ENV = "DIPSAMPLE_PASSWORD"
+MAX_WRONG_PASSWORDS = 5  # per client address within LOCKOUT_SECONDS; then sign-in waits
+LOCKOUT_SECONDS = 600
 KIND_ORDER = {"red_flag": 0, "item": 1, "outdated": 2}
 
 
@@ -49,16 +54,28 @@ def check_exposure(host: str, password: str | None) -> None:
                          "(reviewers then sign in with it) or serve on 127.0.0.1")
 
 
+def session_key(db_path: Path) -> str:
+    """The key that signs session cookies, kept beside the database (readable by its owner only)
+    so that reviewers stay signed in when the app restarts."""
+    key_file = db_path.with_name(db_path.name + ".session-key")
+    if not key_file.exists():
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_hex(32))
+    return key_file.read_text().strip()
+
+
 def create_app(db_path: str | Path, *, password: str | None = None, secret_key: str | None = None) -> Flask:
     """The review app for the database at `db_path` (which must exist). `password`, if given, is
-    asked at login and every page needs a login; `secret_key` signs the session cookie (random
-    by default: reviewers sign in again after a restart)."""
+    asked at login and every page needs a login; `secret_key` signs the session cookie (by
+    default a key kept beside the database: see session_key)."""
     path = Path(db_path)
     if not path.exists():
         raise ServeError(f"{path}: no such database (run `dipsample check` first)")
     open_db(path).close()  # create any missing tables (migrations) once, before serving
     app = Flask(__name__, static_folder=None, template_folder=str(templates_dir()))
-    app.config.update(SECRET_KEY=secret_key or secrets.token_hex(32), SESSION_COOKIE_HTTPONLY=True,
+    wrong_passwords: dict[str, list[float]] = {}  # client address -> times of wrong passwords
+    app.config.update(SECRET_KEY=secret_key or session_key(path), SESSION_COOKIE_HTTPONLY=True,
                       SESSION_COOKIE_SAMESITE="Lax", DB_PATH=str(path), PASSWORD=password or None)
     app.jinja_env.globals.update(csrf_token=_csrf_token, version=__version__)
     app.jinja_env.filters["status_class"] = lambda s: "status-" + (s or "").replace("/", "")
@@ -205,10 +222,19 @@ def create_app(db_path: str | Path, *, password: str | None = None, secret_key: 
         if request.method == "POST":
             name = " ".join(request.form.get("name", "").split())[:80]
             pw = app.config["PASSWORD"]
+            now = time.monotonic()
+            client = request.remote_addr or ""
+            recent = [t for t in wrong_passwords.get(client, []) if now - t < LOCKOUT_SECONDS]
+            wrong_passwords[client] = recent
+            if pw and len(recent) >= MAX_WRONG_PASSWORDS:
+                wait = int(LOCKOUT_SECONDS - (now - recent[0])) // 60 + 1
+                return render_template("web_login.html", target=target, need_password=True,
+                                       error=f"Too many wrong passwords: try again in {wait} minute(s)."), 429
             if not name:
                 error = "Give your name: it is kept with every decision you make."
             elif pw and not hmac.compare_digest(request.form.get("password", "").encode(), pw.encode()):
                 error = "That password is not right."
+                recent.append(now)
             else:
                 session["reviewer"] = name
                 session["csrf"] = secrets.token_urlsafe(32)  # a fresh token once signed in
