@@ -58,11 +58,14 @@ def session_key(db_path: Path) -> str:
     """The key that signs session cookies, kept beside the database (readable by its owner only)
     so that reviewers stay signed in when the app restarts."""
     key_file = db_path.with_name(db_path.name + ".session-key")
-    if not key_file.exists():
-        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write(secrets.token_hex(32))
-    return key_file.read_text().strip()
+    try:
+        if not key_file.exists():
+            fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as f:
+                f.write(secrets.token_hex(32))
+        return key_file.read_text().strip()
+    except OSError:  # a read-only folder: sessions last until the app stops
+        return secrets.token_hex(32)
 
 
 def create_app(db_path: str | Path, *, password: str | None = None, secret_key: str | None = None) -> Flask:
