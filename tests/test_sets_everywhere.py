@@ -311,3 +311,12 @@ def test_export_contains_the_set_tables(school, tmp_path):
     data = json.loads((tmp_path / "x.json").read_text())
     assert data["set_runs"][0]["set_run_id"] == the_set["set_run_id"]
     assert {f["item"] for f in data["set_findings"] if f["kind"] == "item"} == set(the_set["items"])
+
+
+def test_terminal_review_drops_a_set_gap_decided_in_another_document(school):
+    db, _ = school
+    assert len(queue(db, "--item", "EXC-05")) == 2  # missing from the whole set: queued in each document
+    r = CliRunner().invoke(cli, ["review", "--db", str(db), "--reviewer", "Ann", "--item", "EXC-05"], input="aq")
+    assert r.exit_code == 0, r.output
+    assert "[1/2]" in r.output and "[2/2]" not in r.output  # the other document's copy was not shown
+    assert "0 finding(s) left" in r.output

@@ -456,6 +456,9 @@ def review_group(ctx, db_path, reviewer, school, item, status, low_confidence, q
             continue
         click.echo(f"kept: {action}{' ' + status_ if status_ else ''}")
         pos += 1
+        # A decision can settle later entries too (the same gap of a policy set in another document).
+        live = {e.finding_id for e in review.queue(db, reviewer=reviewer, **ctx.obj["filters"])}
+        entries = entries[:pos] + [e for e in entries[pos:] if e.finding_id in live]
     click.echo(f"{len(review.queue(db, reviewer=reviewer, **ctx.obj['filters']))} finding(s) left in the queue.")
 
 
