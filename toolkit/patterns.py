@@ -232,9 +232,11 @@ class PatternSet:
         self._segments: dict[str, int] = {}  # segment text -> match id (the hash of its matcher key)
         self._seqs: dict[int, tuple[str, list[list[dict]]]] = {}  # match id -> (matcher key, spec sequences)
         self._matched: set[int] = set()  # segments the matchers look for
-        # (pattern key, segment ids, gaps, segments the matchers must have found, and for each
-        # later segment the words it may be when it is one word), by the first segment's id
-        self.chains: dict[int, list[tuple[str, list[int], list[int], frozenset[int], list]]] = {}
+        # Patterns of several segments: (pattern key, segment ids, gaps, segments the matchers must
+        # have found, for each later segment the words it may be when it is one word, and those
+        # word sets alone), by the first segment's id
+        self.chains: dict[int, list[tuple[str, list[int], list[int], frozenset[int], list, tuple]]] = {}
+        self.singles: dict[int, list[str]] = {}  # segment id -> keys of the patterns that are just it
 
     def _segment_id(self, text: str, seqs: list[list[dict]]) -> int:
         if text not in self._segments:
@@ -296,7 +298,11 @@ class PatternSet:
                 if w is None:
                     self._match(seg)
             needed = frozenset(seg for seg, w in zip(seg_keys, [None] + words) if w is None)
-            self.chains.setdefault(seg_keys[0], []).append((key, seg_keys, gaps, needed, words))
+            if not gaps:
+                self.singles.setdefault(seg_keys[0], []).append(key)
+            else:
+                inline = tuple(w for w in words if w is not None)
+                self.chains.setdefault(seg_keys[0], []).append((key, seg_keys, gaps, needed, words, inline))
         self._keys[pattern] = key
         return key
 
@@ -337,8 +343,8 @@ class PatternSet:
         seg_hits: dict[int, set[tuple[int, int]]] = {}
         matchers = [self.phrases]
         if self.by_norm:
-            norms = {doc.vocab.strings[h] for h in set(doc.to_array("NORM").tolist())}
-            matchers += [self.by_norm[n] for n in norms if n in self.by_norm]
+            doc_norms = {doc.vocab.strings[h] for h in set(doc.to_array("NORM").tolist())}
+            matchers += [self.by_norm[n] for n in doc_norms if n in self.by_norm]
         if self.by_prefix:
             lowered = doc.text.lower() if lowered is None else lowered
             matchers += [m for p, m in self.by_prefix.items() if p in lowered]
@@ -348,17 +354,17 @@ class PatternSet:
         found: set[tuple[str, int, int]] = set()
         present = seg_hits.keys()
         normset = None
-        for key, segs, gaps, needed, words in (c for seg in seg_hits for c in self.chains.get(seg, ())):
-            if not gaps:
-                found.update((key, start, end) for start, end in seg_hits[segs[0]])
-                continue
+        for seg, spans in seg_hits.items():
+            for key in self.singles.get(seg, ()):
+                found.update((key, start, end) for start, end in spans)
+        for key, segs, gaps, needed, words, inline in (c for seg in seg_hits for c in self.chains.get(seg, ())):
             if not needed <= present:
                 continue
             if norms is None:
                 norms = [t.norm_ for t in doc]
             if normset is None:
                 normset = set(norms)
-            if any(one is not None and one.isdisjoint(normset) for one in words):
+            if any(one.isdisjoint(normset) for one in inline):
                 continue
             for start, end in seg_hits[segs[0]]:
                 ends = [end]
