@@ -1,7 +1,8 @@
 """Decide each checklist item for one document: rules first, then negation, hedging and context.
 
-For every clause the checklist's patterns are matched once (spaCy Matcher on lemmas, plus regex).
-A hit in a negated scope ("we do not use detention") or that only a hedge introduces is marked.
+Word patterns are matched once in every clause (spaCy PhraseMatcher on lemmas); regexes run where
+a rule needs them (see _Index). Whether a hit is in a negated scope ("we do not use detention") or
+follows a hedge ("may") is judged when a rule asks.
 Items then combine their elements: all found -> met, some -> partial, none -> missing, and the
 `if_used` items become n/a when the policy does not use the practice. Red flags and outdated
 markers are present when a rule fires outside a negation. Every finding keeps its evidence.
