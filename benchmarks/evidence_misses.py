@@ -23,6 +23,7 @@ def main() -> None:
     docs = Path(sys.argv[2]) if len(sys.argv) > 2 else ROOT / "corpus"
     why: Counter = Counter()
     per_item: Counter = Counter()
+    shape: Counter = Counter()
     for s in run(labels, docs):
         if not s.result:
             continue
@@ -45,9 +46,18 @@ def main() -> None:
                 reason = "not-extracted" if not holders else "ranked-out" if set(holders) & hit_clauses else "not-matched"
                 why[reason] += 1
                 per_item[(item_id, reason)] += 1
+                if reason == "not-matched":  # where the clause sits, to show which mechanism could reach it
+                    h = holders[0]
+                    near = sorted(abs(h - j) for j in hit_clauses) or [None]
+                    shape[(item_id, clauses[h].kind,
+                           "in-section" if m.in_section(h, item.sections) else "elsewhere",
+                           f"nearest hit {near[0]} clauses away",
+                           "hit lead-in" if m.index.lead_in[h] in hit_clauses else "")] += 1
     print(dict(why))
     for (item_id, reason), n in sorted(per_item.items()):
         print(f"  {item_id:7} {reason:14} {n}")
+    for key, n in sorted(shape.items()):
+        print("  not-matched:", " ".join(str(k) for k in key if k), n)
 
 
 if __name__ == "__main__":

@@ -2,7 +2,8 @@
 negations, each a short policy excerpt with the status a careful auditor would give it.
 
 An example is `{id, text, expect}`: for a requirement item `expect` is met / partial / missing /
-n/a; for a red flag or outdated marker it is present / absent. Optional: school_type, phase, as_of.
+n/a; for a red flag or outdated marker it is present / absent. Optional: school_type, phase, as_of,
+and `quotes`: phrases an auditor would expect the finding to quote (each must appear in a quote).
 """
 
 import datetime as dt
@@ -33,11 +34,15 @@ def test_example(example, national):
     if item_id.startswith(("RF-", "OUT-")):
         fired = {f.id: f for f in [*m.red_flags, *m.outdated]}
         got = "present" if item_id in fired else "absent"
-        why = fired[item_id].evidence[0].text if item_id in fired else ""
+        evidence = fired[item_id].evidence if item_id in fired else []
+        why = evidence[0].text if evidence else ""
     else:
         finding = m.items[item_id]
-        got, why = finding.status, finding.explanation
+        got, why, evidence = finding.status, finding.explanation, finding.evidence
     assert got == expect, f"{item_id}: expected {expect}, got {got} ({why[:300]})"
+    quoted = [e.text.lower() for e in evidence]
+    unquoted = [q for q in example.get("quotes", []) if not any(q.lower() in t for t in quoted)]
+    assert not unquoted, f"{item_id}: not quoted {unquoted}; quoted {quoted}"
 
 
 def test_every_national_id_has_examples(national):

@@ -14,12 +14,37 @@ def judge(text, checklist, **kw):
 
 
 def test_met_needs_every_element_and_quotes_each(mini):
-    m = judge("# Policy\n\nPupils may be given an after-school detention. "
+    m = judge("# Policy\n\nPupils may be given an after-school detention.\n\n## Consent\n\n"
               "Parental consent is not needed for a detention.", mini)
     f = m.items["T-DET"]
     assert f.status == "met"
-    assert [e.text for e in f.evidence][0] == "Pupils may be given an after-school detention."
+    assert [(e.text, e.element) for e in f.evidence] == [
+        ("Pupils may be given an after-school detention.", "detention used"),
+        ("Parental consent is not needed for a detention.", "consent not needed")]
     assert all(e.page == 1 for e in f.evidence)
+
+
+def test_neighbouring_sentences_are_quoted_as_one_passage(mini):
+    f = judge("# Policy\n\nPupils may be given an after-school detention. "
+              "Parental consent is not needed for a detention.", mini).items["T-DET"]
+    assert [(e.text, e.element) for e in f.evidence] == [
+        ("Pupils may be given an after-school detention. Parental consent is not needed for a detention.",
+         "detention used; consent not needed")]
+
+
+def test_a_passage_bridges_one_sentence_between_two_quoted_ones(mini):
+    f = judge("# Policy\n\nPupils may be given an after-school detention. It lasts up to an hour. "
+              "Parental consent is not needed for a detention. The school day ends at 3.15pm. "
+              "Staff record merits too.", mini).items["T-DET"]
+    assert [e.text for e in f.evidence] == [
+        "Pupils may be given an after-school detention. It lasts up to an hour. "
+        "Parental consent is not needed for a detention."]
+
+
+def test_a_lead_in_is_quoted_with_its_list(mini):
+    f = judge("# Policy\n\nWe use these detentions:\n\n- 20 minutes at lunchtime\n- an hour after school\n\n"
+              "Parental consent is not needed.", mini).items["T-DET"]
+    assert f.evidence[0].text == "We use these detentions: 20 minutes at lunchtime; an hour after school"
 
 
 def test_partial_names_what_was_not_found(mini):

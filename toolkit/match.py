@@ -27,6 +27,8 @@ HEDGES = {"may", "might", "could", "can", "possibly"}
 MODALS = {"may", "might", "will", "would", "shall", "should", "must", "could", "can"}
 VERB_NEGATORS = {"not", "n't", "never", "cannot"}
 MAX_EVIDENCE = 6
+MAX_LIST_QUOTE_CHARS = 400  # a lead-in quoted with its list stops adding items here
+MAX_PASSAGE_CHARS = 700  # neighbouring sentences are quoted as one passage up to this length
 EVIDENCE_PER_ELEMENT = 3
 STALE_APPROVAL_MONTHS = 24
 _REVIEW_NEXT = re.compile(r"next review|review date|review due|due for review|to be reviewed|"
@@ -131,6 +133,9 @@ class _Index:
         self.searched: dict[str, set[int]] = {}  # regex key -> texts it has run on
         self.everywhere: set[str] = set()  # regex keys run on every clause (and the headings asked)
         self.lead_in = self._lead_ins()
+        # a lead-in that does not end a sentence ("... will:", "... include") opens the list below it
+        self.open_lead = [j if j is not None and not self.texts[j].rstrip().endswith((".", "!", "?")) else None
+                          for j in self.lead_in]
 
     def _record(self, t: int, hits: list[tuple[str, int, int]]) -> None:
         spans = self.spans[t]
@@ -191,9 +196,12 @@ class _Index:
                 last_sentence = i
         return out
 
-    def clauses_with(self, keys: list[str], *, affirmed: bool, within: set[int] | None = None) -> set[int]:
+    def clauses_with(self, keys: list[str], *, affirmed: bool, within: set[int] | None = None,
+                     lead_ins: bool = False) -> set[int]:
         """Clauses (of `within`, default all) where every key hits, the first outside a negation
-        when `affirmed`."""
+        when `affirmed`. With `lead_ins`, a list item or table row is read with its open lead-in
+        ("The governing board will:" / "- monitor behaviour data"): the first key must hit the item
+        itself, the others may hit the lead-in."""
         self.search(keys[0], self.all_clauses if within is None else within)
         first = self.where.get(keys[0], set())
         if within is not None:
@@ -204,7 +212,11 @@ class _Index:
             if not first:
                 break
             self.search(k, first)
-            first = first & self.where.get(k, set())
+            hit = first & self.where.get(k, set())
+            if lead_ins and (rest := {t: self.open_lead[t] for t in first - hit if self.open_lead[t] is not None}):
+                self.search(k, set(rest.values()))
+                hit |= {t for t, lead in rest.items() if k in self.spans[lead]}
+            first = hit
         return first
 
     def heading_hit(self, i: int, keys) -> bool:
@@ -289,15 +301,19 @@ class _Matcher:
         self.index = _Index(document, checklist)
         self.clauses = self.index.clauses
         self.borrowed = [borrowed(c) for c in self.clauses]
+        self.listed: dict[int, list[int]] = {}  # open lead-in -> the list items or rows below it
+        for j, lead in enumerate(self.index.open_lead):
+            if lead is not None:
+                self.listed.setdefault(lead, []).append(j)
 
     def clauses_for(self, entries: list, *, context: list = (), negation: str = "allow",
-                    exclude: list = ()) -> list[int]:
+                    exclude: list = (), lead_ins: bool = False) -> list[int]:
         """Clauses where an entry (all its patterns) hits, within context, outside exclusions."""
         # With negation rejected, an entry's first pattern must be affirmed; the others in an
         # AND entry only qualify it ("SEND is no excuse": "excuse" is negated, SEND is not).
         hits: set[int] = set()
         for e in entries:
-            hits |= self.index.clauses_with(_keys(self.ps, e), affirmed=(negation == "reject"))
+            hits |= self.index.clauses_with(_keys(self.ps, e), affirmed=(negation == "reject"), lead_ins=lead_ins)
         if hits and exclude:
             for e in exclude:
                 hits -= self.index.clauses_with(_keys(self.ps, e), affirmed=False, within=hits)
@@ -307,8 +323,58 @@ class _Matcher:
         return sorted(hits)
 
     def evidence(self, idxs: list[int], element: str = "") -> list[Evidence]:
-        return [Evidence(self.clauses[i].id, self.clauses[i].text, self.clauses[i].page,
+        return [Evidence(self.clauses[i].id, self.quote(i), self.clauses[i].page,
                          self.clauses[i].heading_path, element) for i in idxs]
+
+    def passages(self, chosen: dict[int, str]) -> list[Evidence]:
+        """Quotes for the chosen clauses (best first, with the element each proves). Sentences next
+        to each other in one section are quoted as one passage, bridging a single sentence between
+        two chosen ones ("... on school trips. [It also covers ...] Pupils travelling to ..."): a
+        reader sees the policy's own paragraph, not fragments of it. A list item is not quoted again
+        when its lead-in is quoted with the list."""
+        def joins(a: int, b: int) -> bool:  # consecutive sentences of one section, no list between
+            ca, cb = self.clauses[a], self.clauses[b]
+            return (b == a + 1 and ca.kind == cb.kind == "sentence" and ca.heading_path == cb.heading_path
+                    and a not in self.listed and b not in self.listed)
+
+        inside = set(chosen)
+        inside |= {i + 1 for i in chosen if i + 2 in chosen and i + 1 not in chosen
+                   and joins(i, i + 1) and joins(i + 1, i + 2)}
+        listed_whole = {j for i in chosen if i in self.listed and "... (" not in self.quote(i) for j in self.listed[i]}
+        out, done = [], set()
+        for i, name in chosen.items():
+            if i in done or i in listed_whole:
+                continue
+            run = [i]
+            size = len(self.clauses[i].text)
+            while run[0] - 1 in inside and run[0] - 1 not in done and joins(run[0] - 1, run[0]) \
+                    and size + len(self.clauses[run[0] - 1].text) <= MAX_PASSAGE_CHARS:
+                run.insert(0, run[0] - 1)
+                size += len(self.clauses[run[0]].text) + 1
+            while run[-1] + 1 in inside and run[-1] + 1 not in done and joins(run[-1], run[-1] + 1) \
+                    and size + len(self.clauses[run[-1] + 1].text) <= MAX_PASSAGE_CHARS:
+                run.append(run[-1] + 1)
+                size += len(self.clauses[run[-1]].text) + 1
+            done.update(run)
+            names = list(dict.fromkeys(chosen[j] for j in run if j in chosen))
+            first = self.clauses[run[0]]
+            text = " ".join(self.quote(j) for j in run)
+            out.append(Evidence(first.id, text, first.page, first.heading_path, "; ".join(names)))
+        return out
+
+    def quote(self, i: int) -> str:
+        """A clause's text; a lead-in ("Support may include:") is quoted with the list it opens,
+        since the list is what it says."""
+        text = self.clauses[i].text
+        if i not in self.listed:
+            return text
+        items = [self.clauses[j].text for j in self.listed[i]]
+        out = text if text.rstrip().endswith(":") else text + ":"
+        for n, item in enumerate(items):
+            if len(out) + len(item) > MAX_LIST_QUOTE_CHARS:
+                return out + f" ... ({len(items) - n} more)"
+            out += (" " if n == 0 else "; ") + item
+        return out
 
     def in_section(self, i: int, sections: list) -> bool:
         return self.index.heading_hit(i, [k for e in sections for k in _keys(self.ps, e)])
@@ -331,7 +397,7 @@ def judge_item(m: _Matcher, item: Item, *, school_type: str | None, phase: str |
         return f
     per_element = []
     for el in item.elements:
-        idxs = m.clauses_for(el.any, context=el.context, negation=el.negation, exclude=el.exclude)
+        idxs = m.clauses_for(el.any, context=el.context, negation=el.negation, exclude=el.exclude, lead_ins=True)
         per_element.append(idxs)
     found = [el.name for el, idxs in zip(item.elements, per_element) if idxs]
     f.found = found
@@ -375,11 +441,11 @@ def judge_item(m: _Matcher, item: Item, *, school_type: str | None, phase: str |
                                               m.clauses[i].kind != "sentence", i))
         taken = {i for i, _ in evidence_idx}  # a clause another element already quotes is not news
         evidence_idx += [(i, el.name) for i in [r for r in ranked if r not in taken][:per_element_quota]]
-    seen: set[int] = set()
+    chosen: dict[int, str] = {}
     for i, name in evidence_idx + [(i, "limit") for i in caps[:1]]:
-        if i not in seen and len(f.evidence) < MAX_EVIDENCE:
-            seen.add(i)
-            f.evidence += m.evidence([i], name)
+        if i not in chosen and len(chosen) < MAX_EVIDENCE:
+            chosen[i] = name
+    f.evidence = m.passages(chosen)
 
     if f.status == "missing":
         f.confidence = 0.85
