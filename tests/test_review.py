@@ -151,3 +151,19 @@ def test_second_opinion_queue_gives_a_reviewer_what_another_decided(db):
 
 def test_queue_for_a_sample_holds_only_its_schools(db):
     assert review.queue(db, sample=999) == []
+
+
+def test_a_passage_quote_is_shown_whole_with_the_text_around_it(tmp_path, national):
+    policy = tmp_path / "passage.md"
+    policy.write_text("# Behaviour policy\n\n## Detention\n\nWe welcome pupils at 8.30am. "
+                      "Pupils may be given an after-school detention of up to one hour. "
+                      "Parents will be told the day before. Parental consent is not needed for a detention. "
+                      "Lessons end at 3.15pm.\n")
+    db = open_db(tmp_path / "p.db")
+    check_and_store([policy], db, checklist=national, as_of=AS_OF)
+    fid = db.execute("select id from findings where item_id = 'DET-01'").fetchone()[0]
+    ev = review.context(db, fid)["evidence"][0]
+    assert ev["text"].startswith("Pupils may be given an after-school detention")
+    assert ev["text"].endswith("Parental consent is not needed for a detention.")
+    assert len(ev["clause_ids"]) == 3
+    assert ev["before"] == ["We welcome pupils at 8.30am."] and ev["after"] == ["Lessons end at 3.15pm."]

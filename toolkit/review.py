@@ -202,10 +202,18 @@ def context(db, finding_id: int, around: int = 1) -> dict:
         c = by_id.get(e["clause_id"])
         if c is None:
             continue
-        lo, hi = max(0, c["seq"] - around), min(len(clauses), c["seq"] + around + 1)
-        shown.append({"clause_id": c["clause_id"], "page": c["page"], "heading": c["heading_path"],
+        # a quote may be a passage of several clauses (or a lead-in with its list): its clauses
+        # are those after the first whose text the quote goes on to hold
+        end, rest = c["seq"] + 1, e["text"][len(c["text"]):]
+        while end < len(clauses) and clauses[end]["text"] and clauses[end]["text"] in rest:
+            rest = rest[rest.index(clauses[end]["text"]) + len(clauses[end]["text"]):]
+            end += 1
+        lo, hi = max(0, c["seq"] - around), min(len(clauses), end + around)
+        shown.append({"clause_id": c["clause_id"], "clause_ids": [x["clause_id"] for x in clauses[c["seq"]:end]],
+                      "page": c["page"], "heading": c["heading_path"],
                       "element": e["element"], "before": [x["text"] for x in clauses[lo:c["seq"]]],
-                      "text": c["text"], "after": [x["text"] for x in clauses[c["seq"] + 1:hi]]})
+                      "text": e["text"] if end > c["seq"] + 1 else c["text"],
+                      "after": [x["text"] for x in clauses[end:hi]]})
     return {**f, "evidence": shown, "history": history(db, finding_id=finding_id),
             "current": current_status(db, finding_id)}
 

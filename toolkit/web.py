@@ -153,7 +153,7 @@ def create_app(db_path: str | Path, *, password: str | None = None, secret_key: 
         if selected is not None:
             ctx = review.context(db, selected)
             ctx["found"], ctx["not_found"] = json.loads(ctx["found"] or "[]"), json.loads(ctx["not_found"] or "[]")
-            highlighted = {e["clause_id"] for e in ctx["evidence"]}
+            highlighted = {i for e in ctx["evidence"] for i in e["clause_ids"]}
             chosen = {h["evidence_clause_id"] for h in ctx["history"] if h["evidence_clause_id"]}
         clauses = list(db.query("select clause_id, seq, text, page, heading_path, kind from clauses "
                                 "where document_id = ? order by seq", [doc_id]))
