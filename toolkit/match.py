@@ -148,7 +148,8 @@ class _Index:
         """Some hit of the key in text t is outside a negation."""
         if (t, key) not in self._affirmed:
             words = self.words[t]
-            self._affirmed[t, key] = any(not _negated(words, s, e) for s, e in self.spans[t][key])
+            lead = self.words[self.open_lead[t]] if t < len(self.clauses) and self.open_lead[t] is not None else None
+            self._affirmed[t, key] = any(not _negated(words, s, e, lead) for s, e in self.spans[t][key])
         return self._affirmed[t, key]
 
     def hedged(self, t: int, key: str) -> bool:
@@ -261,19 +262,26 @@ class _Words:
         return self.lower[i] in NEGATION_CUES or self.norm[i] in NEGATION_CUES
 
 
-def _negated(words: _Words, start: int, end: int) -> bool:
-    """A negation cue governs the hit: shortly before it in the same clause, inside a hit that
+def _negated(words: _Words, start: int, end: int, lead: _Words | None = None) -> bool:
+    """A negation cue governs the hit: shortly before it in the same clause (or at the end of the
+    open lead-in of a list item: "Staff will never:" / "- send a pupil home"), inside a hit that
     spans a gap ("send pupils home ... never"), or right after it ("detention is not used")."""
     if any(words.cue(i) for i in range(start + 1, end - 1)):
         return True
+    before = [(words, i) for i in range(start - 1, max(0, start - NEGATION_WINDOW) - 1, -1)]
+    if lead is not None and start < NEGATION_WINDOW:
+        n = len(lead.lower)
+        while n and lead.lower[n - 1] in (":", "-", "\u2013", "\u2014"):
+            n -= 1
+        before += [(lead, i) for i in range(n - 1, max(0, n - (NEGATION_WINDOW - start)) - 1, -1)]
     passed_modal = False
-    for i in range(start - 1, max(0, start - NEGATION_WINDOW) - 1, -1):
-        word = words.lower[i]
+    for w, i in before:
+        word = w.lower[i]
         if word in SCOPE_BREAKS:
             break
         if word in MODALS:
             passed_modal = True
-        elif words.cue(i):
+        elif w.cue(i) if w is words else word in VERB_NEGATORS:  # a lead-in's "without delay:" negates nothing
             # "not"/"never" negate the next verb: one before another modal belongs to an earlier
             # verb ("a pupil who cannot settle may be sent home"); "no pupil will be ..." still counts.
             if passed_modal and word in VERB_NEGATORS:
@@ -330,8 +338,9 @@ class _Matcher:
         """Quotes for the chosen clauses (best first, with the element each proves). Sentences next
         to each other in one section are quoted as one passage, bridging a single sentence between
         two chosen ones ("... on school trips. [It also covers ...] Pupils travelling to ..."): a
-        reader sees the policy's own paragraph, not fragments of it. A list item is not quoted again
-        when its lead-in is quoted with the list."""
+        reader sees the policy's own paragraph, not fragments of it. A list item is quoted after its
+        lead-in ("The governing board will: monitor exclusion data"), and not again when its lead-in
+        is quoted with the whole list."""
         def joins(a: int, b: int) -> bool:  # consecutive sentences of one section, no list between
             ca, cb = self.clauses[a], self.clauses[b]
             return (b == a + 1 and ca.kind == cb.kind == "sentence" and ca.heading_path == cb.heading_path
@@ -344,6 +353,17 @@ class _Matcher:
         out, done = [], set()
         for i, name in chosen.items():
             if i in done or i in listed_whole:
+                continue
+            lead = self.index.open_lead[i]
+            if lead is not None and lead not in chosen:  # list items: quoted after their lead-in
+                items = [j for j in self.listed[lead] if j in chosen and j not in done]
+                done.update(items)
+                text = self.clauses[lead].text if self.clauses[lead].text.rstrip().endswith(":") else self.clauses[lead].text + ":"
+                for n, j in enumerate(items):
+                    text += " " if n == 0 else "; " if j == items[n - 1] + 1 else " ... "
+                    text += self.clauses[j].text
+                c = self.clauses[lead]
+                out.append(Evidence(c.id, text, c.page, c.heading_path, "; ".join(dict.fromkeys(chosen[j] for j in items))))
                 continue
             run = [i]
             size = len(self.clauses[i].text)
