@@ -189,3 +189,31 @@ items:
     assert m.items["T-SEARCH"].status == "met"
     assert m.items["T-CONSENT"].status == "met"
     assert m.items["T-CONSENT"].evidence[0].text == "We always ask for consent first."
+
+
+def test_a_list_item_is_read_with_its_open_lead_in(mini):
+    text = "# Policy\n\n## Staff\n\nStaff will never use these to punish a pupil:\n\n- reasonable force\n- a loud voice\n"
+    f = judge(text, mini).items["T-FORCE"]
+    assert f.status == "met"
+    assert [e.text for e in f.evidence] == ["Staff will never use these to punish a pupil: reasonable force"]
+
+
+def test_a_list_straight_under_a_heading_is_read_with_the_heading(mini):
+    text = "# Policy\n\n## Force is never a punishment\n\n- Reasonable force or positive handling\n"
+    assert judge(text, mini).items["T-FORCE"].status == "met"
+    text = "# Policy\n\n## Physical contact\n\n- Reasonable force or positive handling\n"
+    assert judge(text, mini).items["T-FORCE"].status == "partial"
+
+
+def test_a_sentence_opening_they_is_read_with_the_one_before(mini):
+    base = "# Policy\n\n## Staff\n\nOur staff would never punish a child by touching them. {} use reasonable force only to keep pupils safe.\n"
+    assert judge(base.format("They"), mini).items["T-FORCE"].status == "met"
+    # the sentence before does not lend itself to one that does not lean on it
+    assert judge(base.format("Teachers"), mini).items["T-FORCE"].status == "partial"
+
+
+def test_a_negative_lead_in_negates_its_list(mini):
+    never = "# Policy\n\nPupils will never be:\n\n- sent home to calm down\n"
+    may = "# Policy\n\nPupils who refuse to work may be:\n\n- sent home to calm down\n"
+    assert [f.id for f in judge(never, mini).red_flags] == []
+    assert [f.id for f in judge(may, mini).red_flags] == ["T-RF"]

@@ -136,6 +136,7 @@ class _Index:
         # a lead-in that does not end a sentence ("... will:", "... include") opens the list below it
         self.open_lead = [j if j is not None and not self.texts[j].rstrip().endswith((".", "!", "?")) else None
                           for j in self.lead_in]
+        self.read_with = self._read_with()
 
     def _record(self, t: int, hits: list[tuple[str, int, int]]) -> None:
         spans = self.spans[t]
@@ -186,6 +187,23 @@ class _Index:
             if spans:
                 self._record(t, [(key, s, e) for s, e in sorted(spans)])
 
+    def _read_with(self) -> list[int | None]:
+        """The text a clause leans on for its meaning: a list item's open lead-in, else (a list
+        straight under a heading) its heading; a sentence opening with a pronoun ("They meet each
+        term") the sentence before it in the same section."""
+        out: list[int | None] = []
+        for i, c in enumerate(self.clauses):
+            if self.open_lead[i] is not None:
+                out.append(self.open_lead[i])
+            elif c.kind in ("item", "row") and self.lead_in[i] is None and c.heading_path:
+                out.append(self.heading_text[c.heading_path])
+            elif (c.kind == "sentence" and i and _ANAPHOR.match(c.text)
+                  and self.clauses[i - 1].kind == "sentence" and self.clauses[i - 1].heading_path == c.heading_path):
+                out.append(i - 1)
+            else:
+                out.append(None)
+        return out
+
     def _lead_ins(self) -> list[int | None]:
         out: list[int | None] = []
         last_sentence: int | None = None
@@ -197,12 +215,11 @@ class _Index:
                 last_sentence = i
         return out
 
-    def clauses_with(self, keys: list[str], *, affirmed: bool, within: set[int] | None = None,
-                     lead_ins: bool = False) -> set[int]:
+    def clauses_with(self, keys: list[str], *, affirmed: bool, within: set[int] | None = None) -> set[int]:
         """Clauses (of `within`, default all) where every key hits, the first outside a negation
-        when `affirmed`. With `lead_ins`, a list item or table row is read with its open lead-in
-        ("The governing board will:" / "- monitor behaviour data"): the first key must hit the item
-        itself, the others may hit the lead-in."""
+        when `affirmed`. A clause is read with the text it leans on (`read_with`:
+        "The governing board will:" / "- monitor behaviour data"): the first key must hit the clause
+        itself, the others may hit that text."""
         self.search(keys[0], self.all_clauses if within is None else within)
         first = self.where.get(keys[0], set())
         if within is not None:
@@ -214,7 +231,7 @@ class _Index:
                 break
             self.search(k, first)
             hit = first & self.where.get(k, set())
-            if lead_ins and (rest := {t: self.open_lead[t] for t in first - hit if self.open_lead[t] is not None}):
+            if rest := {t: self.read_with[t] for t in first - hit if self.read_with[t] is not None}:
                 self.search(k, set(rest.values()))
                 hit |= {t for t, lead in rest.items() if k in self.spans[lead]}
             first = hit
@@ -241,6 +258,10 @@ class _Index:
             if any(k in self.spans[t] for t in texts):
                 return True
         return False
+
+
+# A sentence opening with one of these leans on the one before ("The link governor ... . They ...").
+_ANAPHOR = re.compile(r"^\W*(they|he|she)\b", re.I)
 
 
 class _Words:
@@ -315,13 +336,13 @@ class _Matcher:
                 self.listed.setdefault(lead, []).append(j)
 
     def clauses_for(self, entries: list, *, context: list = (), negation: str = "allow",
-                    exclude: list = (), lead_ins: bool = False) -> list[int]:
+                    exclude: list = ()) -> list[int]:
         """Clauses where an entry (all its patterns) hits, within context, outside exclusions."""
         # With negation rejected, an entry's first pattern must be affirmed; the others in an
         # AND entry only qualify it ("SEND is no excuse": "excuse" is negated, SEND is not).
         hits: set[int] = set()
         for e in entries:
-            hits |= self.index.clauses_with(_keys(self.ps, e), affirmed=(negation == "reject"), lead_ins=lead_ins)
+            hits |= self.index.clauses_with(_keys(self.ps, e), affirmed=(negation == "reject"))
         if hits and exclude:
             for e in exclude:
                 hits -= self.index.clauses_with(_keys(self.ps, e), affirmed=False, within=hits)
@@ -417,7 +438,7 @@ def judge_item(m: _Matcher, item: Item, *, school_type: str | None, phase: str |
         return f
     per_element = []
     for el in item.elements:
-        idxs = m.clauses_for(el.any, context=el.context, negation=el.negation, exclude=el.exclude, lead_ins=True)
+        idxs = m.clauses_for(el.any, context=el.context, negation=el.negation, exclude=el.exclude)
         per_element.append(idxs)
     found = [el.name for el, idxs in zip(item.elements, per_element) if idxs]
     f.found = found
