@@ -536,9 +536,12 @@ def review_dates(clauses: list[Clause]) -> tuple[list[tuple[dt.date, Clause]], l
     """(approval dates, next-review dates) stated in the policy, each with its clause."""
     approved, review = [], []
     for c in clauses:
-        for cell in c.text.split(" | "):
+        cells = c.text.split(" | ")
+        for n, cell in enumerate(cells):
             for d, start, _ in find_dates(cell):
                 before = cell[:start]
+                if n and not (_REVIEW_NEXT.search(before) or _REVIEW_DONE.search(before)) and not find_dates(cells[n - 1]):
+                    before = f"{cells[n - 1]} {before}"  # a label in the cell before: "Date approved | 14 Oct 2025"
                 nxt, done = list(_REVIEW_NEXT.finditer(before)), list(_REVIEW_DONE.finditer(before))
                 last_next = nxt[-1].end() if nxt else -1
                 last_done = done[-1].end() if done else -1
