@@ -125,6 +125,8 @@ class _Index:
         # Per text, each key's hits (start token, end token) in order; negation is judged on demand.
         self.spans: list[dict[str, list[tuple[int, int]]]] = [{} for _ in self.texts]
         self.where: dict[str, set[int]] = {}  # key -> clauses it hits
+        self.where_heading: dict[str, set[int]] = {}  # key -> heading texts it hits
+        self._may: dict[str, set[int]] = {}
         self._affirmed: dict[tuple[int, str], bool] = {}
         self.words: list[_Words] = []
         for t, doc in enumerate(get_nlp().pipe(self.texts, batch_size=256, disable=["sentencizer"])):
@@ -137,6 +139,10 @@ class _Index:
         self.open_lead = [j if j is not None and not self.texts[j].rstrip().endswith((".", "!", "?")) else None
                           for j in self.lead_in]
         self.read_with = self._read_with()
+        self.leaned_on_by: dict[int, list[int]] = {}
+        for t, r in enumerate(self.read_with):
+            if r is not None:
+                self.leaned_on_by.setdefault(r, []).append(t)
 
     def _record(self, t: int, hits: list[tuple[str, int, int]]) -> None:
         spans = self.spans[t]
@@ -144,6 +150,17 @@ class _Index:
             spans.setdefault(key, []).append((start, end))
             if t < len(self.clauses):
                 self.where.setdefault(key, set()).add(t)
+            else:
+                self.where_heading.setdefault(key, set()).add(t)
+
+    def _may_hit(self, key: str) -> set[int]:
+        """Clauses a word key hits, itself or in the text the clause leans on (word keys are all
+        found up front, so this costs no search)."""
+        if key not in self._may:
+            leaned = {t for r in self.where.get(key, ()) for t in self.leaned_on_by.get(r, ())}
+            leaned |= {t for r in self.where_heading.get(key, ()) for t in self.leaned_on_by.get(r, ())}
+            self._may[key] = self.where.get(key, set()) | leaned
+        return self._may[key]
 
     def affirmed(self, t: int, key: str) -> bool:
         """Some hit of the key in text t is outside a negation."""
@@ -172,13 +189,20 @@ class _Index:
             if key in self.everywhere:
                 return
             self.everywhere.add(key)
-            cand = sorted({t for lit in c.needs for t in self.lowered.holding(lit) if t < n}) if c.needs else texts
-            todo = [t for t in cand if t not in done]
+            if c.needs:
+                cand = {t for lit in c.needs for t in self.lowered.holding(lit) if t < n}
+                low = self.lowered.texts
+                todo = [t for t in sorted(cand) if t not in done  # and one of each other required set
+                        and all(any(lit in low[t] for lit in option) for option in c.also)]
+            else:
+                todo = [t for t in texts if t not in done]
         else:
             skip_clauses = key in self.everywhere
             todo = [t for t in texts if not (t in done or (skip_clauses and t < n))]
             if c.needs:
-                todo = [t for t in todo if any(lit in self.lowered.texts[t] for lit in c.needs)]
+                low = self.lowered.texts
+                todo = [t for t in todo if any(lit in low[t] for lit in c.needs)
+                        and all(any(lit in low[t] for lit in option) for option in c.also)]
         done.update(todo)
         for t in todo:
             words = self.words[t]
@@ -220,6 +244,12 @@ class _Index:
         when `affirmed`. A clause is read with the text it leans on (`read_with`:
         "The governing board will:" / "- monitor behaviour data"): the first key must hit the clause
         itself, the others may hit that text."""
+        if self.ps.is_regex(keys[0]) and len(keys) > 1:
+            # word keys cost nothing to check: run the first key's regex only where they all may hit
+            for k in keys[1:]:
+                if not self.ps.is_regex(k):
+                    may = self._may_hit(k)
+                    within = may if within is None else within & may
         self.search(keys[0], self.all_clauses if within is None else within)
         first = self.where.get(keys[0], set())
         if within is not None:

@@ -41,22 +41,38 @@ class Compiled:
     source: str
     regex: re.Pattern | None = None
     needs: tuple[str, ...] | None = None  # one of these (lower-case) must occur for any match
+    also: tuple[tuple[str, ...], ...] = ()  # and one of each of these
 
 
 def required_literals(regex: str) -> tuple[str, ...] | None:
     """Lower-case strings of which at least one occurs in every text the expression matches (a
     cheap test that lets a document skip it), or None when no such set is found."""
+    options = required_options(regex)
+    return options[0] if options else None
+
+
+def required_options(regex: str) -> list[tuple[str, ...]]:
+    """Every such set the expression's top level requires, most selective first ("staff ... will
+    not": one of the staff words and "will not")."""
     try:
         parsed = re._parser.parse(regex, re.I)  # noqa: SLF001 - the stdlib's own regex parser
     except (re.error, AttributeError):
-        return None
-    needs = _needs(list(parsed))
-    return tuple(sorted(needs)) if needs and all(len(n) >= 3 for n in needs) else None
+        return []
+    options = [tuple(sorted(o)) for o in _options(list(parsed)) if all(len(n) >= 3 for n in o)]
+    return sorted(set(options), key=lambda o: (-min(len(x) for x in o), o))
 
 
 def _needs(items: list) -> set[str] | None:
     """Best requirement of a sequence: a run of literal characters, or a group/branch whose every
     alternative has a requirement; the most selective (longest shortest string) wins."""
+    options = _options(items)
+    if not options:
+        return None
+    return max(options, key=lambda o: min(len(x) for x in o))
+
+
+def _options(items: list) -> list[set[str]]:
+    """Every requirement of a sequence (each must be met by some match)."""
     from re import _constants as c  # noqa: PLC0415
 
     options: list[set[str]] = []
@@ -80,9 +96,7 @@ def _needs(items: list) -> set[str] | None:
             sub = _needs(list(av[2]))
             if sub:
                 options.append(sub)
-    if not options:
-        return None
-    return max(options, key=lambda o: min(len(x) for x in o))
+    return options
 
 
 def _word_specs(word: str) -> list[dict]:
@@ -290,7 +304,8 @@ class PatternSet:
                 rx = re.compile(pattern[3:].strip(), re.I | re.M)
             except re.error as exc:
                 raise PatternError(f"bad regular expression {pattern!r}: {exc}") from exc
-            self.regexes.append(Compiled(key, pattern, rx, required_literals(pattern[3:].strip())))
+            options = required_options(pattern[3:].strip())
+            self.regexes.append(Compiled(key, pattern, rx, options[0] if options else None, tuple(options[1:3])))
             self._regex_by_key[key] = self.regexes[-1]
         else:
             segs, gaps, texts = segments(pattern)
