@@ -4,7 +4,7 @@ import pytest
 
 from toolkit.extract import extract
 from toolkit.nlp import get_nlp
-from toolkit.patterns import PatternError, PatternSet
+from toolkit.patterns import PatternError, PatternSet, required_options
 
 from conftest import CORPUS
 
@@ -48,3 +48,14 @@ def test_regexes_over_a_whole_document_hit_exactly_what_they_hit_clause_by_claus
     together = ps.regex_hits(texts)
     one_by_one = [ps.regex_hits([t])[0] for t in texts]
     assert [sorted(h) for h in together] == [sorted(h) for h in one_by_one]
+
+
+@pytest.mark.parametrize("regex,options", [
+    # every literal set the expression needs, most selective first: a clause lacking any is skipped
+    (r"\b(staff|teachers?)\b[^.]{0,40}\bwill not\b", [("will not",), ("staff", "teacher")]),
+    (r"\bsearch(ed|es)?\b", [("search",)]),
+    (r"\b(C|L)[1-5]\b|\bdetention", []),  # a branch with no literal of 3+ letters needs nothing
+    (r"(?!.*\bnot\b).*\bexclu\w+", [("exclu",)]),  # a lookahead is not a requirement
+])
+def test_a_regex_names_the_literals_it_needs(regex, options):
+    assert required_options(regex) == options
