@@ -505,13 +505,17 @@ def judge_item(m: _Matcher, item: Item, *, school_type: str | None, phase: str |
             hits_per_clause[i] = hits_per_clause.get(i, 0) + 1
     # Each element quotes its best few clauses; an item with one or two elements may use the budget.
     per_element_quota = max(EVIDENCE_PER_ELEMENT, MAX_EVIDENCE // len(item.elements))
-    for el, idxs in zip(item.elements, per_element):
-        # Best evidence first: in the topic's own section, proving most elements, a sentence
-        # rather than a table row or list fragment, then document order.
-        ranked = sorted(idxs, key=lambda i: (not m.in_section(i, item.sections), -hits_per_clause[i],
-                                              m.clauses[i].kind != "sentence", i))
-        taken = {i for i, _ in evidence_idx}  # a clause another element already quotes is not news
-        evidence_idx += [(i, el.name) for i in [r for r in ranked if r not in taken][:per_element_quota]]
+    # Best evidence first: in the topic's own section, proving most elements, a sentence rather
+    # than a table row or list fragment, then document order. Elements take turns, so every element
+    # found is quoted before any is quoted twice; a clause another element quotes is not news.
+    ranked = [iter(sorted(idxs, key=lambda i: (not m.in_section(i, item.sections), -hits_per_clause[i],
+                                                m.clauses[i].kind != "sentence", i))) for idxs in per_element]
+    taken: set[int] = set()
+    for _ in range(per_element_quota):
+        for el, queue in zip(item.elements, ranked):
+            if (i := next((r for r in queue if r not in taken), None)) is not None:
+                taken.add(i)
+                evidence_idx.append((i, el.name))
     chosen: dict[int, str] = {}
     for i, name in evidence_idx + [(i, "limit") for i in caps[:1]]:
         if i not in chosen and len(chosen) < MAX_EVIDENCE:
