@@ -217,3 +217,16 @@ def test_a_negative_lead_in_negates_its_list(mini):
     may = "# Policy\n\nPupils who refuse to work may be:\n\n- sent home to calm down\n"
     assert [f.id for f in judge(never, mini).red_flags] == []
     assert [f.id for f in judge(may, mini).red_flags] == ["T-RF"]
+
+
+def test_every_element_found_is_quoted_before_any_is_quoted_twice(national):
+    text = "# Policy\n\n" + "".join(
+        f"## Removal {n}\n\nA pupil removed from class goes to the Reflection Room.\n\n"
+        f"### Length {n}\n\nRemoval lasts no longer than one lesson.\n\n" for n in range(3)) + (
+        "## Staffing\n\nThe Reflection Room is supervised by a member of staff at all times.\n\n"
+        "## Work\n\nIn the Reflection Room pupils complete the work set by their class teacher.\n\n"
+        "## SEND\n\nBefore a removal, staff consider whether the pupil's SEND needs are met.\n")
+    f = judge(text, national, school_type="maintained", phase="secondary").items["REM-01"]
+    assert f.status == "met"
+    quoted = {name for e in f.evidence for name in e.element.split("; ")}
+    assert quoted == set(f.found) and len(f.found) == 5
