@@ -230,3 +230,9 @@ def test_every_element_found_is_quoted_before_any_is_quoted_twice(national):
     assert f.status == "met"
     quoted = {name for e in f.evidence for name in e.element.split("; ")}
     assert quoted == set(f.found) and len(f.found) == 5
+
+
+def test_a_list_straight_under_a_heading_is_quoted_after_the_heading(mini):
+    text = "# Policy\n\n## Detentions we use\n\n- 20 minutes at lunchtime\n- after-school detention of an hour\n"
+    f = judge(text, mini).items["T-DET"]
+    assert f.evidence[0].text == "Detentions we use: after-school detention of an hour"

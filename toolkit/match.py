@@ -405,16 +405,26 @@ class _Matcher:
         for i, name in chosen.items():
             if i in done or i in listed_whole:
                 continue
-            lead = self.index.open_lead[i]
+            c, lead = self.clauses[i], self.index.open_lead[i]
             if lead is not None and lead not in chosen:  # list items: quoted after their lead-in
+                head, anchor = self.clauses[lead].text, self.clauses[lead]
                 items = [j for j in self.listed[lead] if j in chosen and j not in done]
+            elif c.kind in ("item", "row") and self.index.lead_in[i] is None and c.heading_path:
+                # a list straight under a heading: quoted after the heading ("Our code: Be kind; ...")
+                head = c.heading_path.split(" > ")[-1]
+                items = sorted(j for j in chosen if j not in done and self.clauses[j].heading_path == c.heading_path
+                               and self.clauses[j].kind in ("item", "row") and self.index.lead_in[j] is None)
+                anchor = self.clauses[items[0]]
+            else:
+                head = None
+            if head is not None:
                 done.update(items)
-                text = self.clauses[lead].text if self.clauses[lead].text.rstrip().endswith(":") else self.clauses[lead].text + ":"
+                text = head.rstrip().rstrip(":") + ":"
                 for n, j in enumerate(items):
                     text += " " if n == 0 else "; " if j == items[n - 1] + 1 else " ... "
                     text += self.clauses[j].text
-                c = self.clauses[lead]
-                out.append(Evidence(c.id, text, c.page, c.heading_path, "; ".join(dict.fromkeys(chosen[j] for j in items))))
+                names = "; ".join(dict.fromkeys(chosen[j] for j in items))
+                out.append(Evidence(anchor.id, text, anchor.page, anchor.heading_path, names))
                 continue
             run = [i]
             size = len(self.clauses[i].text)
