@@ -204,7 +204,8 @@ def context(db, finding_id: int, around: int = 1) -> dict:
             continue
         # a quote may be a passage of several clauses (or a lead-in with its list): its clauses
         # are those after the first whose text the quote goes on to hold
-        end, rest = c["seq"] + 1, e["text"][len(c["text"]):]
+        at = e["text"].find(c["text"])  # a list quote opens with its lead-in or heading
+        end, rest = c["seq"] + 1, e["text"][at + len(c["text"]):] if at >= 0 else ""
         while end < len(clauses) and clauses[end]["text"] and clauses[end]["text"] in rest:
             rest = rest[rest.index(clauses[end]["text"]) + len(clauses[end]["text"]):]
             end += 1
