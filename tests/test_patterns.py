@@ -4,7 +4,7 @@ import pytest
 
 from toolkit.extract import extract
 from toolkit.nlp import get_nlp
-from toolkit.patterns import PatternError, PatternSet, required_options
+from toolkit.patterns import LiteralFinder, LoweredTexts, PatternError, PatternSet, required_options
 
 from conftest import CORPUS
 
@@ -59,3 +59,11 @@ def test_regexes_over_a_whole_document_hit_exactly_what_they_hit_clause_by_claus
 ])
 def test_a_regex_names_the_literals_it_needs(regex, options):
     assert required_options(regex) == options
+
+
+def test_literals_found_in_one_pass_are_those_a_substring_search_finds():
+    texts = ["Staff may search pupils.", "No SEARCHING here", "", "researchers", "search"]
+    finder = LiteralFinder({"search", "staff", "pupil", "absent"})
+    for lit in ["search", "staff", "pupil", "absent", "here"]:  # "here" is not the finder's: searched alone
+        assert LoweredTexts(texts, finder).holding(lit) == LoweredTexts(texts).holding(lit) == \
+            {i for i, t in enumerate(texts) if lit in t.lower()}

@@ -120,7 +120,7 @@ class _Index:
         paths = sorted({c.heading_path for c in self.clauses})
         self.heading_text = {p: n + j for j, p in enumerate(paths)}
         self.texts = [c.text for c in self.clauses] + paths
-        self.lowered = LoweredTexts(self.texts)
+        self.lowered = LoweredTexts(self.texts, self.ps.literal_finder())
         self.all_clauses = range(n)
         # Per text, each key's hits (start token, end token) in order; negation is judged on demand.
         self.spans: list[dict[str, list[tuple[int, int]]]] = [{} for _ in self.texts]
