@@ -45,16 +45,10 @@ class Compiled:
     also: tuple[tuple[str, ...], ...] = ()  # and one of each of these
 
 
-def required_literals(regex: str) -> tuple[str, ...] | None:
-    """Lower-case strings of which at least one occurs in every text the expression matches (a
-    cheap test that lets a document skip it), or None when no such set is found."""
-    options = required_options(regex)
-    return options[0] if options else None
-
-
 def required_options(regex: str) -> list[tuple[str, ...]]:
-    """Every such set the expression's top level requires, most selective first ("staff ... will
-    not": one of the staff words and "will not")."""
+    """Sets of lower-case strings of which at least one occurs in every text the expression
+    matches (a cheap test that lets a text skip it), most selective first: every set the
+    expression's top level requires ("staff ... will not": one of the staff words, and "will not")."""
     try:
         parsed = re._parser.parse(regex, re.I)  # noqa: SLF001 - the stdlib's own regex parser
     except (re.error, AttributeError):
