@@ -236,3 +236,10 @@ def test_a_list_straight_under_a_heading_is_quoted_after_the_heading(mini):
     text = "# Policy\n\n## Detentions we use\n\n- 20 minutes at lunchtime\n- after-school detention of an hour\n"
     f = judge(text, mini).items["T-DET"]
     assert f.evidence[0].text == "Detentions we use: after-school detention of an hour"
+
+
+def test_a_lead_in_ending_in_its_negation_negates_long_items(mini):
+    never = "# Policy\n\nStaff will never:\n\n- let a pupil who is upset, or angry, be sent home to calm down for the day\n"
+    yet = "# Policy\n\nStaff will never:\n\n- shout; but pupils may be sent home to calm down\n"
+    assert [f.id for f in judge(never, mini).red_flags] == []
+    assert [f.id for f in judge(yet, mini).red_flags] == ["T-RF"]

@@ -320,11 +320,18 @@ def _negated(words: _Words, start: int, end: int, lead: _Words | None = None) ->
     if any(words.cue(i) for i in range(start + 1, end - 1)):
         return True
     before = [(words, i) for i in range(start - 1, max(0, start - NEGATION_WINDOW) - 1, -1)]
-    if lead is not None and start < NEGATION_WINDOW:
+    if lead is not None:
         n = len(lead.lower)
         while n and lead.lower[n - 1] in (":", "-", "\u2013", "\u2014"):
             n -= 1
-        before += [(lead, i) for i in range(n - 1, max(0, n - (NEGATION_WINDOW - start)) - 1, -1)]
+        tail = lead.lower[max(0, n - 3):n]
+        # a lead-in that ends in its negation ("Staff will never:", "... must not be used:") negates
+        # every item below it, however long
+        if any(w in VERB_NEGATORS for w in tail) and not any(w in MODALS for w in tail[-1:]):
+            if not any(w in _CLAUSE_BREAKS for w in words.lower[:start]):
+                return True
+        if start < NEGATION_WINDOW:
+            before += [(lead, i) for i in range(n - 1, max(0, n - (NEGATION_WINDOW - start)) - 1, -1)]
     passed_modal = False
     for w, i in before:
         word = w.lower[i]
@@ -347,6 +354,7 @@ def _negated(words: _Words, start: int, end: int, lead: _Words | None = None) ->
     return False
 
 
+_CLAUSE_BREAKS = {";", ".", "but", "however", "although", "unless", "instead"}
 _COPULAS = {"is", "are", "be", "will", "was", "were", "do", "does", "should", "must", "can", "may", "would"}
 
 
