@@ -465,6 +465,17 @@ class _Matcher:
             out += (" " if n == 0 else "; ") + item
         return out
 
+    def heading_with(self, entries: list, exclude: list) -> int | None:
+        """The first clause whose heading path one of the entries hits and no exclusion does."""
+        def hits(i: int, entry) -> bool:  # every pattern of the entry
+            return all(self.index.heading_hit(i, [k]) for k in _keys(self.ps, entry))
+
+        for i, c in enumerate(self.clauses):
+            if c.heading_path and (i == 0 or self.clauses[i - 1].heading_path != c.heading_path):
+                if any(hits(i, e) for e in entries) and not any(hits(i, e) for e in exclude):
+                    return i
+        return None
+
     def in_section(self, i: int, sections: list) -> bool:
         return self.index.heading_hit(i, [k for e in sections for k in _keys(self.ps, e)])
 
@@ -577,6 +588,12 @@ def judge_marker(m: _Matcher, marker: Marker, *, as_of: dt.date, school_type: st
     idxs = m.clauses_for(rules, context=marker.context, negation=marker.negation, exclude=marker.exclude)
     if marker.kind == "red_flag":  # red flags never fire on quoted law alone
         idxs = [i for i in idxs if not m.borrowed[i]]
+    if not idxs and marker.kind == "outdated" and not marker.context:  # an old term as a heading
+        if (i := m.heading_with([e for e in rules if not isinstance(e, list)], marker.exclude)) is not None:
+            c = m.clauses[i]
+            return Finding(marker.id, marker.kind, "present", 0.7,
+                           [Evidence(c.id, c.heading_path, c.page, c.heading_path, "heading")],
+                           f"{marker.title} (in a heading)" + (f"; current: {marker.replaced_by}" if marker.replaced_by else ""))
     if not idxs:
         return None
     f = Finding(marker.id, marker.kind, "present", min(0.9, 0.6 + 0.1 * len(idxs)), m.evidence(idxs[:MAX_EVIDENCE]))
