@@ -243,3 +243,12 @@ def test_a_lead_in_ending_in_its_negation_negates_long_items(mini):
     yet = "# Policy\n\nStaff will never:\n\n- shout; but pupils may be sent home to calm down\n"
     assert [f.id for f in judge(never, mini).red_flags] == []
     assert [f.id for f in judge(yet, mini).red_flags] == ["T-RF"]
+
+
+def test_an_answer_is_read_with_its_question(mini):
+    faq = "# Policy\n\n## Questions\n\nIs it true staff would never punish a child physically? {}\n"
+    answer = "Yes: positive handling is only used to keep children safe."
+    assert judge(faq.format(answer), mini).items["T-FORCE"].status == "met"
+    heading = "# Policy\n\n## Would staff never punish a child physically?\n\n{}\n"
+    assert judge(heading.format(answer), mini).items["T-FORCE"].status == "met"
+    assert judge("# Policy\n\n## Staff\n\n" + answer + "\n", mini).items["T-FORCE"].status == "partial"

@@ -214,16 +214,21 @@ class _Index:
     def _read_with(self) -> list[int | None]:
         """The text a clause leans on for its meaning: a list item's open lead-in, else (a list
         straight under a heading) its heading; a sentence opening with a pronoun ("They meet each
-        term") the sentence before it in the same section."""
+        term") or answering a question the sentence before it in the same section; the first
+        sentence under a question heading ("## Will you phone me?") that heading."""
         out: list[int | None] = []
         for i, c in enumerate(self.clauses):
             if self.open_lead[i] is not None:
                 out.append(self.open_lead[i])
             elif c.kind in ("item", "row") and self.lead_in[i] is None and c.heading_path:
                 out.append(self.heading_text[c.heading_path])
-            elif (c.kind == "sentence" and i and _ANAPHOR.match(c.text)
-                  and self.clauses[i - 1].kind == "sentence" and self.clauses[i - 1].heading_path == c.heading_path):
-                out.append(i - 1)
+            elif (c.kind == "sentence" and i and self.clauses[i - 1].kind == "sentence"
+                  and self.clauses[i - 1].heading_path == c.heading_path
+                  and (_ANAPHOR.match(c.text) or self.clauses[i - 1].text.rstrip().endswith("?"))):
+                out.append(i - 1)  # "They meet ..." after the sentence naming them; an answer after its question
+            elif c.kind == "sentence" and c.heading_path.endswith("?") and (
+                    i == 0 or self.clauses[i - 1].heading_path != c.heading_path):
+                out.append(self.heading_text[c.heading_path])  # the first answer under a question heading
             else:
                 out.append(None)
         return out
