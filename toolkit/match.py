@@ -472,14 +472,20 @@ class _Matcher:
 
     def heading_with(self, entries: list, exclude: list) -> int | None:
         """The first clause whose heading path one of the entries hits and no exclusion does."""
-        def hits(i: int, entry) -> bool:  # every pattern of the entry
-            return all(self.index.heading_hit(i, [k]) for k in _keys(self.ps, entry))
+        index = self.index
 
-        for i, c in enumerate(self.clauses):
-            if c.heading_path and (i == 0 or self.clauses[i - 1].heading_path != c.heading_path):
-                if any(hits(i, e) for e in entries) and not any(hits(i, e) for e in exclude):
-                    return i
-        return None
+        def hitting(entry) -> set[int]:  # heading texts every pattern of the entry hits
+            texts = list(index.heading_text.values())
+            for k in _keys(self.ps, entry):
+                index.search(k, texts)
+                texts = [t for t in texts if k in index.spans[t]]
+            return set(texts)
+
+        found = set().union(*map(hitting, entries))
+        if found and exclude:
+            found -= set().union(*map(hitting, exclude))
+        return next((i for i, c in enumerate(self.clauses) if index.heading_text[c.heading_path] in found
+                     and c.heading_path), None)
 
     def in_section(self, i: int, sections: list) -> bool:
         return self.index.heading_hit(i, [k for e in sections for k in _keys(self.ps, e)])
