@@ -127,6 +127,7 @@ class _Index:
         self.where: dict[str, set[int]] = {}  # key -> clauses it hits
         self.where_heading: dict[str, set[int]] = {}  # key -> heading texts it hits
         self._may: dict[str, set[int]] = {}
+        self._cand: dict[str, set[int]] = {}  # regex key -> texts holding the literals it needs
         self._affirmed: dict[tuple[int, str], bool] = {}
         self.words: list[_Words] = []
         for t, doc in enumerate(get_nlp().pipe(self.texts, batch_size=256, disable=["sentencizer"])):
@@ -185,24 +186,15 @@ class _Index:
         c = self.ps.regex(key)
         done = self.searched.setdefault(key, set())
         n = len(self.clauses)
-        if texts is self.all_clauses:  # the first pattern of a rule: every clause holding a literal
+        cand = self._holding_all(c)  # texts holding a literal of each set the regex requires
+        if texts is self.all_clauses:  # the first pattern of a rule: every clause holding them
             if key in self.everywhere:
                 return
             self.everywhere.add(key)
-            if c.needs:
-                cand = {t for lit in c.needs for t in self.lowered.holding(lit) if t < n}
-                low = self.lowered.texts
-                todo = [t for t in sorted(cand) if t not in done  # and one of each other required set
-                        and all(any(lit in low[t] for lit in option) for option in c.also)]
-            else:
-                todo = [t for t in texts if t not in done]
+            todo = [t for t in (range(n) if cand is None else sorted(cand)) if t < n and t not in done]
         else:
             skip_clauses = key in self.everywhere
-            todo = [t for t in texts if not (t in done or (skip_clauses and t < n))]
-            if c.needs:
-                low = self.lowered.texts
-                todo = [t for t in todo if any(lit in low[t] for lit in c.needs)
-                        and all(any(lit in low[t] for lit in option) for option in c.also)]
+            todo = [t for t in texts if not (t in done or (skip_clauses and t < n)) and (cand is None or t in cand)]
         done.update(todo)
         for t in todo:
             words = self.words[t]
@@ -210,6 +202,19 @@ class _Index:
                      and (span := token_span(words.starts, words.ends, m.start(), m.end()))}
             if spans:
                 self._record(t, [(key, s, e) for s, e in sorted(spans)])
+
+    def _holding_all(self, c) -> set[int] | None:
+        """Texts holding one literal of each literal set the regex requires (None: it requires none)."""
+        if not c.needs:
+            return None
+        if c.key not in self._cand:
+            holding = self.lowered.holding
+            cand = set().union(*map(holding, c.needs))
+            for option in c.also:
+                if cand:
+                    cand &= set().union(*map(holding, option))
+            self._cand[c.key] = cand
+        return self._cand[c.key]
 
     def _read_with(self) -> list[int | None]:
         """The text a clause leans on for its meaning: a list item's open lead-in, else (a list

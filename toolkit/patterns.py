@@ -254,7 +254,8 @@ class PatternSet:
         """Every literal the regexes need, found in one pass over a document (rebuilt when
         patterns were added since)."""
         if self._finder is None or self._finder[0] != len(self.regexes):
-            self._finder = (len(self.regexes), LiteralFinder({lit for c in self.regexes for lit in c.needs or ()}))
+            literals = {lit for c in self.regexes for option in ((c.needs or ()), *c.also) for lit in option}
+            self._finder = (len(self.regexes), LiteralFinder(literals))
         return self._finder[1]
 
     def _segment_id(self, text: str, seqs: list[list[dict]]) -> int:
