@@ -18,7 +18,7 @@ FLOORS = {
     "red_flag_recall": 0.93,
     "outdated_precision": 0.95,
     "outdated_recall": 0.95,
-    "evidence_hit_rate": 0.97,
+    "evidence_hit_rate": 0.98,
 }
 
 
