@@ -334,12 +334,10 @@ def _negated(words: _Words, start: int, end: int, lead: _Words | None = None) ->
         n = len(lead.lower)
         while n and lead.lower[n - 1] in (":", "-", "\u2013", "\u2014"):
             n -= 1
-        tail = lead.lower[max(0, n - 3):n]
         # a lead-in that ends in its negation ("Staff will never:", "... must not be used:") negates
-        # every item below it, however long
-        if any(w in VERB_NEGATORS for w in tail) and not any(w in MODALS for w in tail[-1:]):
-            if not any(w in _CLAUSE_BREAKS for w in words.lower[:start]):
-                return True
+        # every item below it, however long, up to a break ("; but ...")
+        if _negates_list(lead) and not any(w in _CLAUSE_BREAKS for w in words.lower[:start]):
+            return True
         if start < NEGATION_WINDOW:
             before += [(lead, i) for i in range(n - 1, max(0, n - (NEGATION_WINDOW - start)) - 1, -1)]
     passed_modal = False
@@ -365,6 +363,21 @@ def _negated(words: _Words, start: int, end: int, lead: _Words | None = None) ->
 
 
 _CLAUSE_BREAKS = {";", ".", "but", "however", "although", "unless", "instead"}
+
+
+def _negates_list(lead: _Words) -> bool:
+    """The lead-in ends in its negation, so the items are what is never done: "Staff will never:",
+    "Force must not be used to:" (not "Pupils who do not comply will:", nor a ban, "These
+    hairstyles are not allowed:", whose items are what the school forbids)."""
+    n = len(lead.lower)
+    while n and lead.lower[n - 1] in (":", "-", "\u2013", "\u2014"):
+        n -= 1
+    tail = lead.lower[max(0, n - 4):n]
+    last = max((k for k, w in enumerate(tail) if w in VERB_NEGATORS), default=None)
+    return last is not None and all(w in _AFTER_LIST_NEGATION for w in tail[last + 1:])
+
+
+_AFTER_LIST_NEGATION = {"be", "used", "use", "ever", "to", "for", "as"}
 _COPULAS = {"is", "are", "be", "will", "was", "were", "do", "does", "should", "must", "can", "may", "would"}
 
 
@@ -474,6 +487,13 @@ class _Matcher:
                 return out + f" ... ({len(items) - n} more)"
             out += (" " if n == 0 else "; ") + item
         return out
+
+    def disowned(self, i: int) -> bool:
+        """A list item under a lead-in that ends in its negation ("Staff will never:"), with no
+        break of its own ("; but ...")."""
+        lead = self.index.open_lead[i]
+        return (lead is not None and _negates_list(self.index.words[lead])
+                and not any(w in _CLAUSE_BREAKS for w in self.index.words[i].lower))
 
     def heading_with(self, entries: list, exclude: list) -> int | None:
         """The first clause whose heading path one of the entries hits and no exclusion does."""
@@ -604,6 +624,7 @@ def judge_marker(m: _Matcher, marker: Marker, *, as_of: dt.date, school_type: st
     idxs = m.clauses_for(rules, context=marker.context, negation=marker.negation, exclude=marker.exclude)
     if marker.kind == "red_flag":  # red flags never fire on quoted law alone
         idxs = [i for i in idxs if not m.borrowed[i]]
+    idxs = [i for i in idxs if not m.disowned(i)]  # nor on what a list says the school never does
     if not idxs and marker.kind == "outdated" and not marker.context:  # an old term as a heading
         if (i := m.heading_with([e for e in rules if not isinstance(e, list)], marker.exclude)) is not None:
             c = m.clauses[i]
