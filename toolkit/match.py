@@ -331,13 +331,9 @@ def _negated(words: _Words, start: int, end: int, lead: _Words | None = None) ->
         return True
     before = [(words, i) for i in range(start - 1, max(0, start - NEGATION_WINDOW) - 1, -1)]
     if lead is not None:
-        n = len(lead.lower)
-        while n and lead.lower[n - 1] in (":", "-", "\u2013", "\u2014"):
-            n -= 1
-        # a lead-in that ends in its negation ("Staff will never:", "... must not be used:") negates
-        # every item below it, however long, up to a break ("; but ...")
-        if _negates_list(lead) and not any(w in _CLAUSE_BREAKS for w in words.lower[:start]):
+        if _disowns(lead, words, start):
             return True
+        n = _lead_end(lead)
         if start < NEGATION_WINDOW:
             before += [(lead, i) for i in range(n - 1, max(0, n - (NEGATION_WINDOW - start)) - 1, -1)]
     passed_modal = False
@@ -365,13 +361,22 @@ def _negated(words: _Words, start: int, end: int, lead: _Words | None = None) ->
 _CLAUSE_BREAKS = {";", ".", "but", "however", "although", "unless", "instead"}
 
 
-def _negates_list(lead: _Words) -> bool:
-    """The lead-in ends in its negation, so the items are what is never done: "Staff will never:",
-    "Force must not be used to:" (not "Pupils who do not comply will:", nor a ban, "These
-    hairstyles are not allowed:", whose items are what the school forbids)."""
+def _lead_end(lead: _Words) -> int:
+    """Where a lead-in's words end, before its closing colon or dash."""
     n = len(lead.lower)
     while n and lead.lower[n - 1] in (":", "-", "\u2013", "\u2014"):
         n -= 1
+    return n
+
+
+def _disowns(lead: _Words, item: _Words, upto: int | None = None) -> bool:
+    """The lead-in ends in its negation, so its items (up to a break of their own, "; but ...")
+    are what is never done: "Staff will never:", "Force must not be used to:" (not "Pupils who do
+    not comply will:", nor a ban, "These hairstyles are not allowed:", whose items are what the
+    school forbids)."""
+    if any(w in _CLAUSE_BREAKS for w in item.lower[:upto]):
+        return False
+    n = _lead_end(lead)
     tail = lead.lower[max(0, n - 4):n]
     last = max((k for k, w in enumerate(tail) if w in VERB_NEGATORS), default=None)
     return last is not None and all(w in _AFTER_LIST_NEGATION for w in tail[last + 1:])
@@ -492,8 +497,7 @@ class _Matcher:
         """A list item under a lead-in that ends in its negation ("Staff will never:"), with no
         break of its own ("; but ...")."""
         lead = self.index.open_lead[i]
-        return (lead is not None and _negates_list(self.index.words[lead])
-                and not any(w in _CLAUSE_BREAKS for w in self.index.words[i].lower))
+        return lead is not None and _disowns(self.index.words[lead], self.index.words[i])
 
     def heading_with(self, entries: list, exclude: list) -> int | None:
         """The first clause whose heading path one of the entries hits and no exclusion does."""
